@@ -1,0 +1,13 @@
+using System.CommandLine;
+
+namespace Vmci.Cli;
+
+/// <summary>The <c>vmci</c> command: one subcommand per job.</summary>
+internal static class Program
+{
+    private static int Main(string[] args)
+    {
+        var root = new RootCommand("vmci: ZeroMQ vmci:// conformance, simulator and VM smoke tools");
+        return root.Parse(args).Invoke();
+    }
+}
