@@ -12,7 +12,7 @@ namespace Vmci.Sim.Internal;
 internal sealed class SimListener : IVsockListener
 {
     /// <summary>How long a connector may take to send its request line.</summary>
-    internal static TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
     /// <summary>How many handshakes may wait for their request at once; beyond that new ones are closed at once.</summary>
     internal const int MaxPendingHandshakes = 64;
