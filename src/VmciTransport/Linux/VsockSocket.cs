@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using System.Runtime.InteropServices;
 
 namespace Vmci.Transport.Linux;
 
@@ -47,13 +48,23 @@ internal static class VsockSocket
         }
     }
 
-    /// <summary>Maps a <see cref="SocketException"/>: .NET's code when it knows the errno, else the raw errno (ENODEV, …).</summary>
+    /// <summary>
+    /// Maps a <see cref="SocketException"/>. .NET knows the common errnos; for the others (ENODEV from connect, …) it
+    /// reports <see cref="SocketError.SocketError"/> and keeps only strerror's text, so the errno is recovered by
+    /// matching that text against strerror of each errno this project knows.
+    /// </summary>
     internal static VmciException Error(SocketException e, string operation, string? endpoint, string? detail = null)
     {
-        var mapped = VmciError.ToErrno(e.SocketErrorCode);
-        return mapped == Errno.EIO && Enum.IsDefined((Errno)e.NativeErrorCode)
-            ? VmciError.Create((Errno)e.NativeErrorCode, operation, endpoint, detail, e)
-            : VmciError.FromSocketException(e, operation, endpoint, detail);
+        if (VmciError.ToErrno(e.SocketErrorCode) != Errno.EIO)
+            return VmciError.FromSocketException(e, operation, endpoint, detail);
+        if (Enum.IsDefined((Errno)e.NativeErrorCode))
+            return VmciError.Create((Errno)e.NativeErrorCode, operation, endpoint, detail, e);
+        foreach (var errno in Enum.GetValues<Errno>())
+        {
+            if (string.Equals(Marshal.GetPInvokeErrorMessage((int)errno), e.Message, StringComparison.Ordinal))
+                return VmciError.Create(errno, operation, endpoint, detail, e);
+        }
+        return VmciError.FromSocketException(e, operation, endpoint, detail ?? e.Message);
     }
 
     /// <summary>getsockname.</summary>

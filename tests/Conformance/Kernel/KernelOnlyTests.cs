@@ -53,16 +53,28 @@ public sealed class KernelOnlyTests
         Assert.Equal((-1, (int)Errno.EINVAL), SetRaw(socket, Interop.SO_VM_SOCKETS_BUFFER_SIZE, &value, sizeof(uint)));
     }
 
-    [Fact(DisplayName = "§5 connect to the host (CID 2) without a guest-to-host transport → ENODEV")]
+    [Fact(DisplayName = "§5 connect to a guest CID (3) without a host-to-guest transport → ENODEV")]
     [Trait("Spec", "§5")]
     public async Task Connect_CidWithoutTransport_ThrowsENODEV()
     {
         KernelGuest.Require();
         if (Directory.Exists("/sys/module/vmw_vsock_vmci_transport") || Directory.Exists("/sys/module/vmw_vsock_virtio_transport") ||
             Directory.Exists("/sys/module/hv_sock"))
-            Assert.Skip("this guest has a guest-to-host transport; ENODEV is observable only with vsock_loopback alone");
+            Assert.Skip("this guest has another vsock transport; ENODEV is observable only with vsock_loopback alone");
         using var watchdog = Watchdog.Start();
         await VmciAssert.ThrowsAsync(Errno.ENODEV,
+            () => new KernelVsockNetwork().ConnectAsync(new VsockAddress(VmciCid.FirstGuest, 1234), null, watchdog.Token).AsTask());
+    }
+
+    [Fact(DisplayName = "§5 loopback only: CID 2 (host) is served by the local transport → no listener, ECONNRESET")]
+    [Trait("Spec", "§5")]
+    public async Task Connect_HostCidLoopbackOnly_ReachesLocalTransport()
+    {
+        KernelGuest.Require();
+        if (Directory.Exists("/sys/module/vmw_vsock_vmci_transport") || Directory.Exists("/sys/module/vmw_vsock_virtio_transport"))
+            Assert.Skip("this guest has a guest-to-host transport: CID 2 is the real host");
+        using var watchdog = Watchdog.Start();
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET,
             () => new KernelVsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
     }
 

@@ -115,6 +115,7 @@ public abstract partial class SeamConformance
         }, watchdog.Token);
         using var received = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var buffer = new byte[256 * 1024];
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         long total = 0;
         int n;
         while ((n = await server.ReceiveAsync(buffer, watchdog.Token)) > 0)
@@ -123,6 +124,7 @@ public abstract partial class SeamConformance
             total += n;
         }
         await watchdog.Guard(send);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{Network.Name}: 32 MiB in {clock.Elapsed.TotalSeconds:F2} s = {32 / clock.Elapsed.TotalSeconds:F1} MiB/s");
         Assert.Equal(32L << 20, total);
         Assert.Equal(sent.GetHashAndReset(), received.GetHashAndReset());
     }
