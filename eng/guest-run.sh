@@ -126,6 +126,7 @@ chmod +x "$root/init"
 console="$out/console.log"
 echo "guest-run: booting Linux $ver under TCG (timeout ${timeout_s}s), output in $out"
 start=$(date +%s)
+: >"$console"
 qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot -nic none \
   -kernel "$kdir/boot/vmlinuz-$ver" -initrd "$work/initramfs.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
