@@ -18,6 +18,9 @@ internal static partial class Interop
     /// <summary>SOCK_CLOEXEC: close the fd on exec (no leak into child processes).</summary>
     internal const int SOCK_CLOEXEC = 0x80000;
 
+    /// <summary>SOCK_NONBLOCK: non-blocking socket.</summary>
+    internal const int SOCK_NONBLOCK = 0x800;
+
     /// <summary>O_RDONLY for open(2).</summary>
     internal const int O_RDONLY = 0;
 
@@ -78,6 +81,10 @@ internal static partial class Interop
     /// <summary>getsockopt(2).</summary>
     [LibraryImport(Libc, EntryPoint = "getsockopt", SetLastError = true)]
     internal static unsafe partial int getsockopt(SafeSocketHandle fd, int level, int optname, void* optval, ref uint optlen);
+
+    /// <summary>connect(2) with a sockaddr_vm; used only to recover an errno .NET did not keep.</summary>
+    [LibraryImport(Libc, EntryPoint = "connect", SetLastError = true)]
+    internal static unsafe partial int connect(SafeSocketHandle fd, byte* addr, uint addrlen);
 
     /// <summary>open(2) for /dev/vsock.</summary>
     [LibraryImport(Libc, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]

@@ -99,6 +99,10 @@ internal sealed class KernelVsockNetwork : IVsockNetwork
             {
                 throw VmciError.Create(Errno.ETIMEDOUT, "connect", endpoint, $"no answer within the connect timeout ({timeout - ConnectGrace:g})", e);
             }
+            catch (SocketException e) when (VmciError.ToErrno(e.SocketErrorCode) == Errno.EIO && VsockSocket.ProbeConnectErrno(remote) is { } errno)
+            {
+                throw VmciError.Create(errno, "connect", endpoint, null, e);
+            }
             catch (SocketException e)
             {
                 throw VsockSocket.Error(e, "connect", endpoint);

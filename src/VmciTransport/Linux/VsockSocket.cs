@@ -67,6 +67,25 @@ internal static class VsockSocket
         return VmciError.FromSocketException(e, operation, endpoint, detail ?? e.Message);
     }
 
+    /// <summary>
+    /// The errno of a connect that .NET reported as an unknown error (it drops errnos such as ENODEV): a non-blocking
+    /// connect on a fresh probe socket fails the same way at once (transport assignment happens before any wait).
+    /// </summary>
+    internal static unsafe Errno? ProbeConnectErrno(VsockAddress remote)
+    {
+        using var probe = Interop.socket(Interop.AF_VSOCK, Interop.SOCK_STREAM | Interop.SOCK_CLOEXEC | Interop.SOCK_NONBLOCK, 0);
+        if (probe.IsInvalid)
+            return null;
+        byte* address = stackalloc byte[VsockEndPoint.Size];
+        new VsockEndPoint(remote).Write(new Span<byte>(address, VsockEndPoint.Size));
+        int rc;
+        do
+            rc = Interop.connect(probe, address, VsockEndPoint.Size);
+        while (rc < 0 && Interop.LastErrno == Interop.EINTR);
+        var errno = rc < 0 ? Interop.LastErrno : 0;
+        return rc < 0 && Enum.IsDefined((Errno)errno) ? (Errno)errno : null;
+    }
+
     /// <summary>getsockname.</summary>
     internal static unsafe VsockAddress LocalAddress(Socket socket, string operation, string? endpoint)
     {
