@@ -41,6 +41,9 @@ if [[ -n "${DOCKERD_STORAGE_DRIVER:-}" ]]; then
 fi
 
 mkdir -p "$(dirname "$log")"
+touch "$log"
+log_start=$(($(wc -l <"$log") + 1))
+show_log() { tail -n +"$log_start" "$log" | tail -n 30 >&2; }
 echo "starting $dockerd_bin ${args[*]} (log: $log)"
 nohup "$dockerd_bin" "${args[@]}" >>"$log" 2>&1 </dev/null &
 pid=$!
@@ -49,12 +52,12 @@ start=$SECONDS
 until answers; do
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "error: dockerd (pid $pid) exited before $sock answered; last lines of $log:" >&2
-    tail -n 30 "$log" >&2
+    show_log
     exit 1
   fi
   if (( SECONDS - start >= timeout )); then
     echo "error: $sock did not answer within ${timeout}s (dockerd pid $pid still running); last lines of $log:" >&2
-    tail -n 30 "$log" >&2
+    show_log
     exit 1
   fi
   sleep 0.5
