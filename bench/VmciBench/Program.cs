@@ -14,6 +14,8 @@ public static class Program
         var rest = args.Skip(1).ToArray();
         switch (command)
         {
+            case "sim":
+                return await SimBench.RunAsync(rest);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return await Task.FromResult(0);
