@@ -36,8 +36,16 @@ log() { printf '[build-images %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
 sha() { sha256sum | cut -c1-64; }
 image_label() { "$docker_bin" image inspect -f "{{index .Config.Labels \"$label\"}}" "$1" 2>/dev/null || true; }
 
+# The image a rebuild replaced, once nothing refers to it any more (no tag, no container).
+remove_if_dangling() {
+  [[ -n "$1" ]] || return 0
+  if [[ -z "$("$docker_bin" image inspect -f '{{join .RepoTags ","}}' "$1" 2>/dev/null)" ]]; then
+    "$docker_bin" image rm "$1" >/dev/null 2>&1 || true
+  fi
+}
+
 build_base() {
-  local hash rootfs tmp start
+  local hash rootfs tmp start old_id
   hash="$(printf '%s\n' "$suite" "$variant" "$includes" "${trim[@]}" | sha)"
   if [[ "$(image_label "$base_image")" == "$hash" ]]; then
     log "$base_image is up to date (input hash ${hash:0:12})"
@@ -62,6 +70,7 @@ build_base() {
   else
     log "reusing cached root file system $rootfs"
   fi
+  old_id="$("$docker_bin" image inspect -f '{{.Id}}' "$base_image" 2>/dev/null || true)"
   start=$SECONDS
   tar --numeric-owner --exclude=./.vmci-harness-complete -C "$rootfs" -c . |
     "$docker_bin" import \
@@ -69,11 +78,12 @@ build_base() {
       --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
       --change 'CMD ["/bin/sh"]' \
       - "$base_image" >/dev/null
+  remove_if_dangling "$old_id"
   log "imported $base_image in $((SECONDS - start))s"
 }
 
 build_peer() {
-  local dir="$1" exe="${2:-}" hash start configs
+  local dir="$1" exe="${2:-}" hash start configs old_id
   [[ -d "$dir" ]] || { echo "error: publish directory '$dir' does not exist" >&2; exit 1; }
   dir="$(cd "$dir" && pwd)"
   if [[ -z "$exe" ]]; then
@@ -93,12 +103,14 @@ build_peer() {
     log "$peer_image is up to date (input hash ${hash:0:12})"
     return
   fi
+  old_id="$("$docker_bin" image inspect -f '{{.Id}}' "$peer_image" 2>/dev/null || true)"
   start=$SECONDS
   DOCKER_BUILDKIT=0 "$docker_bin" build --quiet --network none --pull=false \
     -f "$here/peer.Dockerfile" \
     --build-arg "BASE_IMAGE=$base_image" --build-arg "PEER_EXE=$exe" \
     --label "$label=$hash" -t "$peer_image" "$dir" >/dev/null
   log "built $peer_image ($exe from $dir) in $((SECONDS - start))s"
+  remove_if_dangling "$old_id"
 }
 
 build_base

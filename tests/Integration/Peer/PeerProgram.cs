@@ -1,4 +1,5 @@
 using System.Globalization;
+using Vmci.Sim;
 
 namespace Integration.Peer;
 
@@ -19,11 +20,11 @@ namespace Integration.Peer;
 /// </remarks>
 public static class PeerProgram
 {
-    /// <summary>The environment variable holding the peer's VMCI context ID.</summary>
-    public const string CidVariable = "VMCI_SIM_CID";
+    /// <summary>The environment variable holding the peer's VMCI context ID (the simulator's own).</summary>
+    public const string CidVariable = SimNetwork.CidVariable;
 
-    /// <summary>The environment variable holding the fabric directory's path.</summary>
-    public const string FabricVariable = "VMCI_SIM_FABRIC";
+    /// <summary>The environment variable holding the fabric directory's path (the simulator's own).</summary>
+    public const string FabricVariable = SimFabric.FabricVariable;
 
     /// <summary>A peer gives up after this long, so that no peer outlives a broken test.</summary>
     public static readonly TimeSpan Watchdog = TimeSpan.FromSeconds(60);
