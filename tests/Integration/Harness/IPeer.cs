@@ -6,6 +6,9 @@ public interface IPeer : IAsyncDisposable
     /// <summary>The peer's VMCI context ID.</summary>
     uint Cid { get; }
 
+    /// <summary>The <c>ready …</c> line the peer printed, when it was started waiting for it; else null.</summary>
+    string? ReadyLine { get; }
+
     /// <summary>Waits until the peer exits.</summary>
     /// <param name="ct">Cancels the wait (the peer keeps running until disposed).</param>
     /// <returns>The exit code and everything the peer wrote to standard output.</returns>

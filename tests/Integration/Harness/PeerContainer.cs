@@ -25,6 +25,9 @@ public sealed class PeerContainer : IPeer
     /// <inheritdoc/>
     public uint Cid { get; }
 
+    /// <inheritdoc/>
+    public string? ReadyLine { get; private set; }
+
     /// <summary>The Testcontainers container.</summary>
     public IContainer Container { get; }
 
@@ -60,6 +63,12 @@ public sealed class PeerContainer : IPeer
         try
         {
             await container.StartAsync(ct);
+            if (waitForReady)
+            {
+                var (stdout, _) = await container.GetLogsAsync(timestampsEnabled: false, ct: ct);
+                peer.ReadyLine = stdout.ReplaceLineEndings("\n").Split('\n').First(line => line.StartsWith("ready ", StringComparison.Ordinal));
+            }
+
             return peer;
         }
         catch

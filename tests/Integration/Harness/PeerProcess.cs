@@ -11,7 +11,7 @@ public sealed class PeerProcess : IPeer
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _error = new();
-    private readonly TaskCompletionSource _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     private PeerProcess(uint cid, Process process)
     {
@@ -21,6 +21,9 @@ public sealed class PeerProcess : IPeer
 
     /// <inheritdoc/>
     public uint Cid { get; }
+
+    /// <inheritdoc/>
+    public string? ReadyLine => _ready.Task.IsCompletedSuccessfully ? _ready.Task.Result : null;
 
     /// <summary>The file this executable was started from (its app host), which runs the peer program.</summary>
     public static string Executable =>
@@ -111,7 +114,7 @@ public sealed class PeerProcess : IPeer
 
         if (line.StartsWith("ready", StringComparison.Ordinal))
         {
-            _ready.TrySetResult();
+            _ready.TrySetResult(line);
         }
     }
 

@@ -1,18 +1,17 @@
-using Integration.Harness;
 using Integration.Peer;
 
-namespace Integration.Scenarios;
+namespace Integration.Harness;
 
-/// <summary>The exchange scenarios with peers as plain child processes: runs everywhere, no Docker.</summary>
-public sealed class ProcessUdsExchangeTests : UdsExchangeScenarios
+/// <summary>Peers as plain child processes of the test: runs everywhere, no Docker.</summary>
+public sealed class ProcessPeers : IPeerLauncher
 {
     /// <inheritdoc/>
-    protected override async Task<IPeer> StartPeerAsync(Fabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct) =>
+    public async Task<IPeer> StartAsync(Fabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct) =>
         await PeerProcess.StartAsync(fabric, cid, args, waitForReady, ct);
 
     /// <inheritdoc/>
     /// <remarks>Counts the processes whose environment names this fabric (Linux /proc).</remarks>
-    protected override Task<int> CountPeersAsync(Fabric fabric, CancellationToken ct)
+    public Task<int> CountAsync(Fabric fabric, CancellationToken ct)
     {
         var marker = $"{PeerProgram.FabricVariable}={fabric.Path}";
         var count = 0;

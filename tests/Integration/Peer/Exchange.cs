@@ -1,14 +1,16 @@
 using System.Net.Sockets;
 using System.Text;
+using Vmci;
 
 namespace Integration.Peer;
 
 /// <summary>
-/// The byte exchange of the first scenario, shared by the host (the test) and the peers: the client
-/// sends a deterministic payload and shuts down its sending side; the server reads to the end and
-/// answers with <c>from IDENTITY\n</c> followed by every byte it received, then closes.
+/// The byte exchange of the scenarios, shared by the host (the test) and the peers, over a Unix domain
+/// socket or a (simulated) vsock connection: the client sends a deterministic payload and shuts down its
+/// sending side; the server reads to the end and answers with <c>from IDENTITY\n</c> followed by every
+/// byte it received, then shuts down its sending side.
 /// </summary>
-public static class UdsExchange
+public static class Exchange
 {
     private const int ChunkSize = 16 * 1024;
 
@@ -65,12 +67,16 @@ public static class UdsExchange
     public static async Task<(byte[] Received, int Sent)> ServeOnceAsync(Socket listener, string identity, CancellationToken ct)
     {
         using var connection = await listener.AcceptAsync(ct);
-        var received = await ReadToEndAsync(connection, ct);
-        var reply = Reply(received, identity);
-        await SendAllAsync(connection, reply, ct);
-        connection.Shutdown(SocketShutdown.Send);
-        return (received, reply.Length);
+        return await ServeAsync(Wrap(connection), identity, ct);
     }
+
+    /// <summary>Serves one exchange on an accepted vsock <paramref name="connection"/>.</summary>
+    /// <param name="connection">The accepted connection.</param>
+    /// <param name="identity">The server's identity, sent first in the reply.</param>
+    /// <param name="ct">Cancels the exchange.</param>
+    /// <returns>The bytes received and the number of bytes sent.</returns>
+    public static Task<(byte[] Received, int Sent)> ServeAsync(IVsockConnection connection, string identity, CancellationToken ct) =>
+        ServeAsync(Wrap(connection), identity, ct);
 
     /// <summary>Connects to <paramref name="path"/>, sends <paramref name="payload"/> and reads the reply.</summary>
     /// <param name="path">The server's socket file.</param>
@@ -81,30 +87,72 @@ public static class UdsExchange
     {
         using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), ct);
-        await SendAllAsync(socket, payload, ct);
-        socket.Shutdown(SocketShutdown.Send);
-        return await ReadToEndAsync(socket, ct);
+        return await ExchangeAsync(Wrap(socket), payload, ct);
     }
 
-    private static async Task SendAllAsync(Socket socket, ReadOnlyMemory<byte> data, CancellationToken ct)
+    /// <summary>Sends <paramref name="payload"/> on a connected vsock <paramref name="connection"/> and reads the reply.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="payload">The bytes to send.</param>
+    /// <param name="ct">Cancels the exchange.</param>
+    /// <returns>Every byte of the reply.</returns>
+    public static Task<byte[]> ExchangeAsync(IVsockConnection connection, byte[] payload, CancellationToken ct) =>
+        ExchangeAsync(Wrap(connection), payload, ct);
+
+    private static async Task<(byte[] Received, int Sent)> ServeAsync(Duplex connection, string identity, CancellationToken ct)
+    {
+        var received = await ReadToEndAsync(connection, ct);
+        var reply = Reply(received, identity);
+        await SendAllAsync(connection, reply, ct);
+        connection.ShutdownSend();
+        return (received, reply.Length);
+    }
+
+    private static async Task<byte[]> ExchangeAsync(Duplex connection, byte[] payload, CancellationToken ct)
+    {
+        await SendAllAsync(connection, payload, ct);
+        connection.ShutdownSend();
+        return await ReadToEndAsync(connection, ct);
+    }
+
+    private static async Task SendAllAsync(Duplex connection, ReadOnlyMemory<byte> data, CancellationToken ct)
     {
         for (var offset = 0; offset < data.Length;)
         {
             var chunk = data.Slice(offset, Math.Min(ChunkSize, data.Length - offset));
-            offset += await socket.SendAsync(chunk, SocketFlags.None, ct);
+            offset += await connection.SendAsync(chunk, ct);
         }
     }
 
-    private static async Task<byte[]> ReadToEndAsync(Socket socket, CancellationToken ct)
+    private static async Task<byte[]> ReadToEndAsync(Duplex connection, CancellationToken ct)
     {
         using var buffer = new MemoryStream();
         var chunk = new byte[ChunkSize];
         int n;
-        while ((n = await socket.ReceiveAsync(chunk, SocketFlags.None, ct)) > 0)
+        while ((n = await connection.ReceiveAsync(chunk, ct)) > 0)
         {
             buffer.Write(chunk, 0, n);
         }
 
         return buffer.ToArray();
     }
+
+    private static Duplex Wrap(Socket socket) => new(
+        (buffer, ct) => socket.ReceiveAsync(buffer, SocketFlags.None, ct),
+        (data, ct) => socket.SendAsync(data, SocketFlags.None, ct),
+        () => socket.Shutdown(SocketShutdown.Send));
+
+    private static Duplex Wrap(IVsockConnection connection) => new(
+        connection.ReceiveAsync,
+        async (data, ct) =>
+        {
+            await connection.SendAsync(data, ct);
+            return data.Length;
+        },
+        connection.ShutdownSend);
+
+    /// <summary>The three operations the exchange needs, over either kind of connection.</summary>
+    private sealed record Duplex(
+        Func<Memory<byte>, CancellationToken, ValueTask<int>> ReceiveAsync,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask<int>> SendAsync,
+        Action ShutdownSend);
 }
