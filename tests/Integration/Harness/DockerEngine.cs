@@ -1,4 +1,5 @@
 using Docker.DotNet;
+using Docker.DotNet.Models;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
 
@@ -44,6 +45,7 @@ public sealed class DockerEngine : IAsyncLifetime
             await client.System.PingAsync(timeout.Token);
             await client.Images.InspectImageAsync(PeerImage, timeout.Token);
             Client = client;
+            await RemoveOrphansAsync(client, timeout.Token);
         }
         catch (DockerImageNotFoundException)
         {
@@ -79,6 +81,25 @@ public sealed class DockerEngine : IAsyncLifetime
     {
         Client?.Dispose();
         return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// Without Ryuk, a test process that crashed leaves its containers behind. A peer container whose fabric
+    /// directory no longer exists belongs to no running test (each test deletes its fabric last): remove it.
+    /// </summary>
+    private static async Task RemoveOrphansAsync(DockerClient client, CancellationToken ct)
+    {
+        var peers = await client.Containers.ListContainersAsync(
+            new ContainersListParameters
+            {
+                All = true,
+                Filters = new Dictionary<string, IDictionary<string, bool>> { ["label"] = new Dictionary<string, bool> { [PeerContainer.FabricLabel] = true } },
+            },
+            ct);
+        foreach (var orphan in peers.Where(c => !Directory.Exists(c.Labels[PeerContainer.FabricLabel])))
+        {
+            await client.Containers.RemoveContainerAsync(orphan.ID, new ContainerRemoveParameters { Force = true }, ct);
+        }
     }
 
     /// <summary>Testcontainers' own explanation ("Docker is either not running or misconfigured…").</summary>
