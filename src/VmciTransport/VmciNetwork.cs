@@ -53,7 +53,7 @@ public static class VmciNetwork
     /// <param name="fabricDirectory">The fabric's directory (created if missing); every process that opens it shares the fabric.</param>
     /// <param name="cid">This process's context ID: 2 is the host, 3 and up are guests.</param>
     public static IVsockNetwork Simulator(string fabricDirectory, uint cid = VmciCid.Host) =>
-        SimPending(fabricDirectory, cid);
+        Sim.SimFabric.Open(fabricDirectory).Join(cid);
 
     /// <summary>
     /// The backend named by <c>VMCI_BACKEND</c>: <c>sim</c> (or unset/empty) → the simulator configured by
@@ -65,16 +65,12 @@ public static class VmciNetwork
         var value = Environment.GetEnvironmentVariable(BackendVariable);
         return value switch
         {
-            null or "" or "sim" => SimPending(null, 0),
+            null or "" or "sim" => Sim.SimNetwork.FromEnvironment(),
             "vsock" => Kernel,
             _ => throw VmciError.Create(Errno.EINVAL, "select backend", $"{BackendVariable}={value}",
                 $"{BackendVariable} must be 'sim' (the default when unset) or 'vsock'"),
         };
     }
-
-    // TEMPORARY until branch `sim` lands on main: Sim.SimFabric.Open(dir).Join(cid) / Sim.SimNetwork.FromEnvironment().
-    private static IVsockNetwork SimPending(string? fabricDirectory, uint cid) =>
-        throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", $"sim {fabricDirectory} {cid}", "the simulator has not been merged yet");
 
     // The kernel backend (Linux/KernelVsockNetwork.cs) is written on its own branch; it is looked up by name so
     // that this file compiles with or without it. Once merged this becomes `new Linux.KernelVsockNetwork()`.
