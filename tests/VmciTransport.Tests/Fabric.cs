@@ -1,5 +1,4 @@
 using NetMQ;
-using Vmci.Sim;
 
 namespace Vmci.Transport.Tests;
 

@@ -28,6 +28,9 @@ internal sealed class RelayPair
         _onClosed = onClosed;
     }
 
+    /// <summary>The vsock side (tests read its options back).</summary>
+    public IVsockConnection Vsock => _vsock;
+
     /// <summary>Completes when both directions have finished and both sockets are closed.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
