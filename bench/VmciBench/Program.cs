@@ -14,6 +14,8 @@ public static class Program
         var rest = args.Skip(1).ToArray();
         switch (command)
         {
+            case "e2e":
+                return E2eBench.Run(rest);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return await Task.FromResult(0);
