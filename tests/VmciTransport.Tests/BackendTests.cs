@@ -1,3 +1,5 @@
+using Vmci.Sim;
+
 namespace Vmci.Transport.Tests;
 
 /// <summary>Backend selection by VMCI_BACKEND. The variable is process-wide, so these run one at a time.</summary>

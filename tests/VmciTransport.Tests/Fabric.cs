@@ -1,4 +1,5 @@
 using NetMQ;
+using Vmci.Sim;
 
 namespace Vmci.Transport.Tests;
 
