@@ -16,6 +16,8 @@ public static class Program
         {
             case "e2e":
                 return E2eBench.Run(rest);
+            case "sim":
+                return await SimBench.RunAsync(rest);
             default:
                 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
                 return await Task.FromResult(0);

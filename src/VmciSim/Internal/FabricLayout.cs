@@ -1,0 +1,61 @@
+using System.Globalization;
+using System.Net.Sockets;
+using System.Text;
+using Vmci.Sim.Unix;
+
+namespace Vmci.Sim.Internal;
+
+/// <summary>
+/// The on-disk layout of a fabric — the only source of truth shared by every process and container:
+/// <code>
+/// &lt;fabric&gt;/topology                         "open" or "vmware" (absent: open)
+/// &lt;fabric&gt;/&lt;cid&gt;/                           one directory per simulated machine (0700)
+/// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;                     the listener's Unix domain socket
+/// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.bound               "&lt;bound cid&gt; &lt;pid&gt;" for listings
+/// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.lock                held while a stale socket file is reclaimed
+/// &lt;fabric&gt;/&lt;cid&gt;/rst.&lt;port&gt;.&lt;pcid&gt;.&lt;pport&gt;   "the peer reset this connection" (see SimConnection)
+/// </code>
+/// </summary>
+internal sealed class FabricLayout
+{
+    /// <summary>The longest name under a fabric: "/4294967295/4294967295" (22 bytes) — a socket path is at most this much longer.</summary>
+    private const int LongestSocketSuffix = 22;
+
+    public FabricLayout(string root) => Root = root;
+
+    public string Root { get; }
+
+    public string TopologyFile => Path.Combine(Root, "topology");
+
+    /// <summary>The fabric's own rule: every socket path must fit sun_path. Checked once, when the fabric opens.</summary>
+    public void CheckSocketPathLength()
+    {
+        var longest = Path.Combine(Root, uint.MaxValue.ToString(CultureInfo.InvariantCulture), uint.MaxValue.ToString(CultureInfo.InvariantCulture));
+        var bytes = Encoding.UTF8.GetByteCount(longest);
+        if (bytes > UnixPlatform.MaxSocketPathBytes)
+            throw VmciError.Create(Errno.EINVAL, "open fabric", Root,
+                $"socket paths such as '{longest}' would be {bytes} bytes, more than sun_path holds ({UnixPlatform.MaxSocketPathBytes}); "
+                + $"use a fabric directory of at most {UnixPlatform.MaxSocketPathBytes - LongestSocketSuffix} bytes (VMCI_SIM_FABRIC)");
+    }
+
+    public string MachineDirectory(uint cid) => Path.Combine(Root, cid.ToString(CultureInfo.InvariantCulture));
+
+    public string SocketPath(uint machine, uint port) => Path.Combine(MachineDirectory(machine), port.ToString(CultureInfo.InvariantCulture));
+
+    public string BoundFile(uint machine, uint port) => SocketPath(machine, port) + ".bound";
+
+    public string LockFile(uint machine, uint port) => SocketPath(machine, port) + ".lock";
+
+    /// <summary>The reset marker that the peer of connection (local port, remote cid, remote port) of <paramref name="machine"/> looks for.</summary>
+    public string ResetMarker(uint machine, uint localPort, VsockAddress remote) =>
+        Path.Combine(MachineDirectory(machine), string.Create(CultureInfo.InvariantCulture, $"rst.{localPort}.{remote.Cid}.{remote.Port}"));
+
+    public UnixDomainSocketEndPoint SocketEndPoint(uint machine, uint port) => new(SocketPath(machine, port));
+
+    public bool MachineExists(uint cid) => Directory.Exists(MachineDirectory(cid));
+
+    /// <summary>Parses a machine directory name (a decimal CID), false for anything else.</summary>
+    public static bool TryParseNumber(string name, out uint value) =>
+        uint.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out value)
+        && name == value.ToString(CultureInfo.InvariantCulture);
+}

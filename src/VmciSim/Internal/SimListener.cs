@@ -1,0 +1,243 @@
+using System.Net.Sockets;
+using System.Threading.Channels;
+
+namespace Vmci.Sim.Internal;
+
+/// <summary>
+/// A simulated listening vsock socket: a Unix domain socket bound at &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;. A background
+/// loop accepts Unix connections and answers their handshakes; a connection is accepted (and the connector's
+/// connect succeeds) only when the backlog has room, as in the kernel; otherwise it is refused with ECONNRESET.
+/// Malformed, truncated, oversized or slow handshakes are refused and closed without affecting the listener.
+/// </summary>
+internal sealed class SimListener : IVsockListener
+{
+    /// <summary>How long a connector may take to send its request line.</summary>
+    internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>How many handshakes may wait for their request at once; beyond that new ones are closed at once.</summary>
+    internal const int MaxPendingHandshakes = 64;
+
+    private readonly Socket _socket;
+    private readonly FabricLayout _layout;
+    private readonly uint _machine;
+    private readonly VsockBufferModel _options;
+    private readonly int _capacity;
+    private readonly Channel<SimConnection> _queue = Channel.CreateUnbounded<SimConnection>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
+    private readonly CancellationTokenSource _closing = new();
+    private readonly Task _acceptLoop;
+    private int _queued;
+    private int _pendingHandshakes;
+    private int _disposed;
+
+    public SimListener(Socket socket, FabricLayout layout, uint machine, VsockAddress bound, VsockBufferModel options, int backlog)
+    {
+        _socket = socket;
+        _layout = layout;
+        _machine = machine;
+        LocalAddress = bound;
+        _options = options;
+        // sk_acceptq_is_full() is "queued > backlog": a backlog of n holds n + 1 connections.
+        _capacity = Math.Max(backlog, 0) + 1;
+        _acceptLoop = Task.Run(AcceptLoopAsync);
+    }
+
+    public VsockAddress LocalAddress { get; }
+
+    /// <summary>The background accept loop (tests check it ends after dispose).</summary>
+    internal Task AcceptLoop => _acceptLoop;
+
+    public async ValueTask<IVsockConnection> AcceptAsync(CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            var connection = await _queue.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            Interlocked.Decrement(ref _queued);
+            return connection;
+        }
+        catch (ChannelClosedException e)
+        {
+            throw VmciError.Create(Errno.EBADF, "accept", LocalAddress.ToString(), "the listener is closed", e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw VmciError.Create(Errno.ECANCELED, "accept", LocalAddress.ToString(), "cancelled by the caller", e);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        _queue.Writer.TryComplete();
+        _closing.Cancel();
+        _socket.Dispose();
+        TryDelete(_layout.SocketPath(_machine, LocalAddress.Port));
+        TryDelete(_layout.BoundFile(_machine, LocalAddress.Port));
+        // Connections nobody accepted are closed: their peers read end of stream.
+        while (_queue.Reader.TryRead(out var orphan))
+            orphan.Dispose();
+    }
+
+    private async Task AcceptLoopAsync()
+    {
+        while (true)
+        {
+            Socket client;
+            try
+            {
+                client = await _socket.AcceptAsync(_closing.Token).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            {
+                if (Volatile.Read(ref _disposed) != 0)
+                    return;
+                if (e is SocketException)
+                    continue; // e.g. ECONNABORTED: the connector gave up before we took it
+                return;
+            }
+            if (Interlocked.Increment(ref _pendingHandshakes) > MaxPendingHandshakes)
+            {
+                Interlocked.Decrement(ref _pendingHandshakes);
+                client.Dispose();
+                continue;
+            }
+            _ = AnswerAsync(client);
+        }
+    }
+
+    private async Task AnswerAsync(Socket client)
+    {
+        var keep = false;
+        try
+        {
+            var buffer = new byte[Handshake.MaxRequestBytes];
+            var length = 0;
+            CancellationTokenSource? timeout = null;
+            try
+            {
+                while (true)
+                {
+                    var newline = buffer.AsSpan(0, length).IndexOf((byte)'\n');
+                    if (newline >= 0)
+                    {
+                        // Nothing may follow the request: the connector waits for our answer.
+                        if (newline != length - 1)
+                            Refuse(client, Errno.EINVAL);
+                        else
+                            keep = Answer(client, buffer.AsSpan(0, length));
+                        return;
+                    }
+                    if (length == buffer.Length)
+                    {
+                        Refuse(client, Errno.EINVAL);
+                        return;
+                    }
+                    int read;
+                    if (client.Available > 0)
+                    {
+                        read = client.Receive(buffer.AsSpan(length), SocketFlags.None);
+                    }
+                    else
+                    {
+                        timeout ??= CreateTimeout();
+                        read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                    }
+                    if (read == 0)
+                        return; // truncated: the connector went away
+                    length += read;
+                }
+            }
+            finally
+            {
+                timeout?.Dispose();
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
+        {
+            // Slow, vanished or shut down: drop this one connection only.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _pendingHandshakes);
+            if (!keep)
+                client.Dispose();
+        }
+    }
+
+    private CancellationTokenSource CreateTimeout()
+    {
+        var cts = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        cts.CancelAfter(HandshakeTimeout);
+        return cts;
+    }
+
+    /// <summary>Checks a complete request and answers it; true when the connection went into the queue.</summary>
+    private bool Answer(Socket client, ReadOnlySpan<byte> line)
+    {
+        if (Handshake.TryParseRequest(line, out var request) is { } invalid)
+        {
+            Refuse(client, invalid);
+            return false;
+        }
+        if (Check(request) is { } refusal)
+        {
+            Refuse(client, refusal);
+            return false;
+        }
+        if (Interlocked.Increment(ref _queued) > _capacity || Volatile.Read(ref _disposed) != 0)
+        {
+            Interlocked.Decrement(ref _queued);
+            Refuse(client, Errno.ECONNRESET);
+            return false;
+        }
+        // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
+        client.Send(Handshake.FormatReply(null), SocketFlags.None);
+        var connection = new SimConnection(client, _layout, _machine, request.Destination, request.Source, _options.Clone());
+        if (_queue.Writer.TryWrite(connection))
+            return true;
+        Interlocked.Decrement(ref _queued);
+        connection.Dispose();
+        return true; // disposed already, through the connection
+    }
+
+    /// <summary>The kernel's lookup (__vsock_find_bound_socket): the destination must be this socket's address.</summary>
+    private Errno? Check(Handshake.Request request)
+    {
+        var destination = request.Destination;
+        if (destination.Port != LocalAddress.Port)
+            return Errno.ECONNRESET;
+        // Only this machine itself can arrive through CID 1 (loopback).
+        if (destination.Cid == VmciCid.Local && request.Source.Cid != VmciCid.Local)
+            return Errno.ECONNRESET;
+        if (destination.Cid != _machine && destination.Cid != VmciCid.Local)
+            return Errno.ECONNRESET;
+        // Bound to a specific CID (the machine's or 1): reachable through that CID only.
+        if (LocalAddress.Cid != VmciCid.Any && LocalAddress.Cid != destination.Cid)
+            return Errno.ECONNRESET;
+        return null;
+    }
+
+    private static void Refuse(Socket client, Errno errno)
+    {
+        try
+        {
+            client.Send(Handshake.FormatReply(errno), SocketFlags.None);
+        }
+        catch (SocketException)
+        {
+            // The connector is gone; nothing to tell.
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (IOException)
+        {
+            // Already gone.
+        }
+    }
+}

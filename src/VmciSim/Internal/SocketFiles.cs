@@ -1,0 +1,147 @@
+using System.Globalization;
+using System.Net.Sockets;
+
+namespace Vmci.Sim.Internal;
+
+/// <summary>
+/// Binding a port of a simulated machine = creating its socket file, which the OS does atomically: the file system
+/// is the port table that every process shares. A file whose listener died (connect gets ECONNREFUSED) is stale:
+/// it is reclaimed under a lock file, re-probed first so that two reclaimers never delete a live listener.
+/// </summary>
+internal static class SocketFiles
+{
+    /// <summary>The Unix listen backlog: large, so that connectors never wait; the vsock backlog is enforced by the handshake.</summary>
+    private const int UnixBacklog = 1024;
+
+    public enum Probe
+    {
+        Live,
+        Stale,
+        Missing,
+    }
+
+    /// <summary>Binds and listens at the socket file of (machine, port); null when the port is taken by a live listener.</summary>
+    public static Socket? TryBind(FabricLayout layout, uint machine, uint port, uint boundCid)
+    {
+        var path = layout.SocketPath(machine, port);
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            if (TryBindOnce(path) is { } socket)
+                return Publish(socket, layout, machine, port, boundCid);
+            switch (ProbeFile(path))
+            {
+                case Probe.Live:
+                    return null;
+                case Probe.Stale when !TryReclaim(layout, machine, port):
+                    return null;
+                default:
+                    continue; // gone or reclaimed: bind again
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Is anybody listening on this socket file?</summary>
+    public static Probe ProbeFile(string path)
+    {
+        using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+        try
+        {
+            probe.Connect(new UnixDomainSocketEndPoint(path));
+            return Probe.Live; // the listener sees a truncated handshake and closes it
+        }
+        catch (SocketException e)
+        {
+            return e.SocketErrorCode switch
+            {
+                SocketError.ConnectionRefused => Probe.Stale,
+                SocketError.WouldBlock or SocketError.TryAgain or SocketError.InProgress => Probe.Live, // backlog full: alive
+                _ => File.Exists(path) ? Probe.Stale : Probe.Missing,
+            };
+        }
+    }
+
+    private static Socket? TryBindOnce(string path)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint(path));
+            socket.Listen(UnixBacklog);
+            return socket;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            socket.Dispose();
+            return null;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private static bool TryReclaim(FabricLayout layout, uint machine, uint port)
+    {
+        var path = layout.SocketPath(machine, port);
+        var lockPath = layout.LockFile(machine, port);
+        FileStream held;
+        try
+        {
+            // FileShare.None takes flock(LOCK_EX | LOCK_NB) on Unix: another reclaimer holds it -> they will win.
+            held = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        using (held)
+        {
+            try
+            {
+                if (ProbeFile(path) == Probe.Live)
+                    return false;
+                File.Delete(path);
+                File.Delete(layout.BoundFile(machine, port));
+                return true;
+            }
+            finally
+            {
+                File.Delete(lockPath);
+            }
+        }
+    }
+
+    private static Socket Publish(Socket socket, FabricLayout layout, uint machine, uint port, uint boundCid)
+    {
+        try
+        {
+            File.WriteAllText(layout.BoundFile(machine, port),
+                string.Create(CultureInfo.InvariantCulture, $"{boundCid} {Environment.ProcessId}\n"));
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            File.Delete(layout.SocketPath(machine, port));
+            throw;
+        }
+    }
+
+    /// <summary>Reads a .bound file: the bound CID and the process id.</summary>
+    public static (uint Cid, int ProcessId)? ReadBound(string path)
+    {
+        try
+        {
+            var parts = File.ReadAllText(path).Split(' ', '\n');
+            if (parts.Length >= 2 && uint.TryParse(parts[0], CultureInfo.InvariantCulture, out var cid)
+                && int.TryParse(parts[1], CultureInfo.InvariantCulture, out var pid))
+                return (cid, pid);
+        }
+        catch (IOException)
+        {
+        }
+        return null;
+    }
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Vmci.Sim.Internal;
+
+namespace Vmci.Sim;
+
+/// <summary>
+/// One simulated machine's view of a <see cref="SimFabric"/>: the vsock backend seam implemented over Unix domain
+/// sockets, with the kernel's observable rules (SPEC §5, §7). Obtain it from <see cref="SimFabric.Join"/> or
+/// <see cref="FromEnvironment"/>.
+/// </summary>
+public sealed class SimNetwork : IVsockNetwork
+{
+    /// <summary>The environment variable giving the local CID. <remarks>Defaults to 2, the host.</remarks></summary>
+    public const string CidVariable = "VMCI_SIM_CID";
+
+    /// <summary>The environment variable giving the topology (<c>open</c> or <c>vmware</c>); when set it is written to the fabric.</summary>
+    public const string TopologyVariable = "VMCI_SIM_TOPOLOGY";
+
+    private readonly FabricLayout _layout;
+
+    internal SimNetwork(SimFabric fabric, uint cid)
+    {
+        Fabric = fabric;
+        LocalCid = cid;
+        _layout = fabric.Layout;
+    }
+
+    /// <summary>The fabric this machine belongs to.</summary>
+    public SimFabric Fabric { get; }
+
+    /// <summary>This machine's CID.</summary>
+    public uint LocalCid { get; }
+
+    /// <inheritdoc/>
+    public string Name => "sim";
+
+    /// <summary>
+    /// The network described by the environment: fabric <c>VMCI_SIM_FABRIC</c> (see <see cref="SimFabric.Open"/>),
+    /// CID <c>VMCI_SIM_CID</c> (default 2, the host), topology <c>VMCI_SIM_TOPOLOGY</c> (<c>open</c> or <c>vmware</c>;
+    /// when unset, the fabric's stored topology, itself <c>open</c> by default).
+    /// </summary>
+    /// <exception cref="VmciException">EINVAL for a malformed variable.</exception>
+    public static SimNetwork FromEnvironment()
+    {
+        var fabric = SimFabric.Open();
+        var cid = VmciCid.Host;
+        if (Environment.GetEnvironmentVariable(CidVariable) is { Length: > 0 } cidText
+            && !uint.TryParse(cidText, NumberStyles.None, CultureInfo.InvariantCulture, out cid))
+            throw VmciError.Create(Errno.EINVAL, "configure", CidVariable, $"'{cidText}' is not a decimal CID");
+        if (Environment.GetEnvironmentVariable(TopologyVariable) is { Length: > 0 } topologyText)
+        {
+            fabric.Topology = topologyText.Trim().ToLowerInvariant() switch
+            {
+                "open" => SimTopology.Open,
+                "vmware" => SimTopology.Vmware,
+                _ => throw VmciError.Create(Errno.EINVAL, "configure", TopologyVariable, $"'{topologyText}' is not 'open' or 'vmware'"),
+            };
+        }
+        return fabric.Join(cid);
+    }
+
+    /// <inheritdoc/>
+    public uint GetLocalCid() => LocalCid;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// The machine has one port space: a port bound through CID any, the machine's CID or CID 1 is taken for all
+    /// three (the kernel would let (own CID, p) and (1, p) coexist). Reachability still follows the kernel: a
+    /// listener bound to CID 1 is reached only through CID 1, one bound to the machine's CID only through it.
+    /// </remarks>
+    public IVsockListener Listen(VsockAddress address, VsockOptions? options = null, int backlog = 128)
+    {
+        var endpoint = address.ToString();
+        if (address.Cid != VmciCid.Any && address.Cid != LocalCid && address.Cid != VmciCid.Local)
+            throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
+                $"CID {address.Cid} is not local (this machine is CID {LocalCid}; bind to *, {LocalCid} or 1)");
+        var model = OptionsModel(options);
+        if (address.Port != VmciPort.Any)
+        {
+            if (address.Port <= VmciPort.LastReserved && !Fabric.CanBindPrivilegedPorts())
+                throw VmciError.Create(Errno.EACCES, "bind", endpoint,
+                    $"port {address.Port} is at most {VmciPort.LastReserved} and the process lacks CAP_NET_BIND_SERVICE");
+            var socket = SocketFiles.TryBind(_layout, LocalCid, address.Port, address.Cid)
+                ?? throw VmciError.Create(Errno.EADDRINUSE, "bind", endpoint, $"port {address.Port} of CID {LocalCid} is already bound");
+            return new SimListener(socket, _layout, LocalCid, address, model, backlog);
+        }
+        for (var i = 0; i < PortAllocator.MaxRetries; i++)
+        {
+            var port = Fabric.Ports.Next();
+            if (SocketFiles.TryBind(_layout, LocalCid, port, address.Cid) is { } socket)
+                return new SimListener(socket, _layout, LocalCid, address with { Port = port }, model, backlog);
+        }
+        throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
+            $"no free ephemeral port of CID {LocalCid} after {PortAllocator.MaxRetries} tries");
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// CID 1 reaches this machine. A CID with no machine in the fabric (and 0, any) gives ENODEV; a guest's connection
+    /// to another guest under <see cref="SimTopology.Vmware"/> gives ENETUNREACH; nobody listening — or a stale socket
+    /// file — gives ECONNRESET; no answer within the connect timeout gives ETIMEDOUT.
+    /// </remarks>
+    public async ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var endpoint = remote.ToString();
+        var model = OptionsModel(options);
+        if (cancellationToken.IsCancellationRequested)
+            throw VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller");
+        var machine = remote.Cid == VmciCid.Local ? LocalCid : remote.Cid;
+        if (machine is VmciCid.Hypervisor or VmciCid.Any)
+            throw VmciError.Create(Errno.ENODEV, "connect", endpoint, $"no transport reaches CID {remote.Cid}");
+        if (LocalCid >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && machine != LocalCid && Fabric.Topology == SimTopology.Vmware)
+            throw VmciError.Create(Errno.ENETUNREACH, "connect", endpoint,
+                $"the vmware topology lets guest CID {LocalCid} reach the host (2) and itself only, not guest {machine}");
+
+        var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : LocalCid, Fabric.Ports.Next());
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+        try
+        {
+            await socket.ConnectAsync(_layout.SocketEndPoint(machine, remote.Port), deadline.Token).ConfigureAwait(false);
+            socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
+            var reply = new byte[Handshake.ReplyBytes];
+            var length = 0;
+            while (length < reply.Length)
+            {
+                var read = await socket.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
+                if (read == 0)
+                    throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, "the listener closed the connection during the handshake");
+                length += read;
+            }
+            if (Handshake.ParseReply(reply) is { } refused)
+                throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
+                    ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
+            return new SimConnection(socket, _layout, LocalCid, local, remote, model);
+        }
+        catch (Exception e)
+        {
+            socket.Dispose();
+            throw e switch
+            {
+                VmciException v => v,
+                OperationCanceledException when cancellationToken.IsCancellationRequested =>
+                    VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller", e),
+                OperationCanceledException =>
+                    VmciError.Create(Errno.ETIMEDOUT, "connect", endpoint, $"no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e),
+                SocketException s => ConnectFailure(s, machine, remote, endpoint),
+                _ => VmciError.Create(Errno.EIO, "connect", endpoint, e.Message, e),
+            };
+        }
+    }
+
+    private VmciException ConnectFailure(SocketException e, uint machine, VsockAddress remote, string endpoint)
+    {
+        if (e.SocketErrorCode is SocketError.ConnectionRefused)
+            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid} (a stale socket file)", e);
+        if (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
+            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"the backlog of port {remote.Port} of CID {remote.Cid} is full", e);
+        if (!_layout.MachineExists(machine))
+            return VmciError.Create(Errno.ENODEV, "connect", endpoint, $"no machine has CID {machine} in fabric {_layout.Root}", e);
+        if (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionReset)
+            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid}", e);
+        return VmciError.FromSocketException(e, "connect", endpoint);
+    }
+
+    private static VsockBufferModel OptionsModel(VsockOptions? options)
+    {
+        var model = new VsockBufferModel();
+        if (options is not null)
+        {
+            foreach (var (option, value) in options.InApplyOrder())
+                model.Set(option, value);
+        }
+        return model;
+    }
+}

@@ -1,0 +1,220 @@
+using System.Net.Sockets;
+using Vmci;
+using Vmci.Sim;
+
+namespace VmciSim.Tests;
+
+/// <summary>SPEC §5 connect rules and §7 addressing.</summary>
+public sealed class ConnectTests : IDisposable
+{
+    private readonly TempFabric _fabric = new();
+
+    public void Dispose() => _fabric.Dispose();
+
+    [Fact]
+    public async Task Connect_NobodyListening_ThrowsEconnreset()
+    {
+        var host = _fabric.Join(2);
+        _fabric.Join(5);
+
+        var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, 7000), null, TempFabric.Ct).AsTask());
+
+        Assert.Equal("connect", e.Operation);
+        Assert.Equal("vmci://5:7000", e.Endpoint);
+    }
+
+    [Fact]
+    public async Task Connect_StaleSocketFile_ThrowsEconnreset()
+    {
+        var host = _fabric.Join(2);
+        _fabric.Join(5);
+        _fabric.MakeStaleSocketFile(5, 7000);
+
+        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, 7000), null, TempFabric.Ct).AsTask());
+    }
+
+    [Theory]
+    [InlineData(9u)]
+    [InlineData(VmciCid.Hypervisor)]
+    [InlineData(VmciCid.Any)]
+    public async Task Connect_NoSuchMachine_ThrowsEnodev(uint cid)
+    {
+        var host = _fabric.Join(2);
+
+        await Sim.ThrowsErrnoAsync(Errno.ENODEV, () => host.ConnectAsync(new VsockAddress(cid, 7000), null, TempFabric.Ct).AsTask());
+    }
+
+    [Fact]
+    public async Task Connect_OtherMachine_BothEndsReportAddresses()
+    {
+        var guest = _fabric.Join(5);
+        var host = _fabric.Join(2);
+        using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var target = new VsockAddress(5, listener.LocalAddress.Port);
+
+        var (client, server) = await Sim.ConnectPairAsync(host, listener, target);
+        using (client)
+        using (server)
+        {
+            Assert.Equal(target, client.RemoteAddress);
+            Assert.Equal(2u, client.LocalAddress.Cid);
+            Assert.InRange(client.LocalAddress.Port, VmciPort.LastReserved + 1, VmciPort.Any - 1);
+            Assert.Equal(client.LocalAddress, server.RemoteAddress);
+            Assert.Equal(target, server.LocalAddress);
+        }
+    }
+
+    [Fact]
+    public async Task Connect_Loopback_ReachesOwnMachine()
+    {
+        var guest = _fabric.Join(5);
+        using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var target = new VsockAddress(VmciCid.Local, listener.LocalAddress.Port);
+
+        var (client, server) = await Sim.ConnectPairAsync(guest, listener, target);
+        using (client)
+        using (server)
+        {
+            Assert.Equal(new VsockAddress(VmciCid.Local, client.LocalAddress.Port), server.RemoteAddress);
+            Assert.Equal(target, server.LocalAddress);
+        }
+    }
+
+    [Fact]
+    public async Task Connect_ListenerBoundToLoopback_OnlyReachableThroughCid1()
+    {
+        var guest = _fabric.Join(5);
+        var host = _fabric.Join(2);
+        using var listener = guest.Listen(new VsockAddress(VmciCid.Local, VmciPort.Any));
+        var port = listener.LocalAddress.Port;
+
+        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
+        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => guest.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
+        var (client, server) = await Sim.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port));
+        client.Dispose();
+        server.Dispose();
+    }
+
+    [Fact]
+    public async Task Connect_ListenerBoundToOwnCid_NotReachableThroughCid1()
+    {
+        var guest = _fabric.Join(5);
+        using var listener = guest.Listen(new VsockAddress(5, VmciPort.Any));
+
+        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET,
+            () => guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, TempFabric.Ct).AsTask());
+    }
+
+    [Theory]
+    [InlineData(SimTopology.Vmware, 5u, 6u, false)]
+    [InlineData(SimTopology.Vmware, 5u, 2u, true)]
+    [InlineData(SimTopology.Vmware, 5u, 5u, true)]
+    [InlineData(SimTopology.Vmware, 2u, 6u, true)]
+    [InlineData(SimTopology.Open, 5u, 6u, true)]
+    public async Task Connect_Topology_AllowsOrRefusesWithEnetunreach(SimTopology topology, uint from, uint to, bool allowed)
+    {
+        _fabric.Fabric.Topology = topology;
+        var source = _fabric.Join(from);
+        using var listener = _fabric.Join(to).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var target = new VsockAddress(to, listener.LocalAddress.Port);
+
+        if (allowed)
+        {
+            var (client, server) = await Sim.ConnectPairAsync(source, listener, target);
+            client.Dispose();
+            server.Dispose();
+        }
+        else
+        {
+            await Sim.ThrowsErrnoAsync(Errno.ENETUNREACH, () => source.ConnectAsync(target, null, TempFabric.Ct).AsTask());
+        }
+    }
+
+    [Fact]
+    public async Task Connect_ListenerNeverAnswers_ThrowsEtimedoutAfterConnectTimeout()
+    {
+        var host = _fabric.Join(2);
+        _fabric.Join(5);
+        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        silent.Bind(new UnixDomainSocketEndPoint(path));
+        silent.Listen(8);
+        var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
+
+        await Sim.ThrowsErrnoAsync(Errno.ETIMEDOUT, () => host.ConnectAsync(new VsockAddress(5, 7000), options, TempFabric.Ct).AsTask());
+    }
+
+    [Fact]
+    public async Task Connect_Cancelled_ThrowsEcanceled()
+    {
+        var host = _fabric.Join(2);
+        _fabric.Join(5);
+        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        silent.Bind(new UnixDomainSocketEndPoint(path));
+        silent.Listen(8);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
+        var connect = host.ConnectAsync(new VsockAddress(5, 7000), null, cts.Token).AsTask();
+
+        await cts.CancelAsync();
+
+        await Sim.ThrowsErrnoAsync(Errno.ECANCELED, () => connect);
+    }
+
+    [Fact]
+    public async Task Connect_BacklogFull_ThrowsEconnreset()
+    {
+        var host = _fabric.Join(2);
+        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
+        var target = new VsockAddress(5, listener.LocalAddress.Port);
+        using var first = await host.ConnectAsync(target, null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+
+        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(target, null, TempFabric.Ct).AsTask());
+
+        using var accepted = await listener.AcceptAsync(TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        using var second = await host.ConnectAsync(target, null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+    }
+
+    [Fact]
+    public async Task Accept_Disposed_ThrowsEbadf()
+    {
+        var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
+
+        listener.Dispose();
+
+        await Sim.ThrowsErrnoAsync(Errno.EBADF, () => accept);
+    }
+
+    [Fact]
+    public async Task Accept_Cancelled_ThrowsEcanceled()
+    {
+        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
+        var accept = listener.AcceptAsync(cts.Token).AsTask();
+
+        await cts.CancelAsync();
+
+        await Sim.ThrowsErrnoAsync(Errno.ECANCELED, () => accept);
+    }
+
+    [Fact]
+    public async Task Connect_Accepted_InheritsListenerOptions()
+    {
+        var options = new VsockOptions { BufferMaxSize = 1 << 20, BufferSize = 512 * 1024, ConnectTimeout = TimeSpan.FromSeconds(5) };
+        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), options);
+
+        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, listener.LocalAddress.Port));
+        using (client)
+        using (server)
+        {
+            Assert.Equal(512u * 1024, server.GetOption(VsockOption.BufferSize));
+            Assert.Equal(1u << 20, server.GetOption(VsockOption.BufferMaxSize));
+            Assert.Equal(5000u, server.GetOption(VsockOption.ConnectTimeout));
+            Assert.Equal(VsockOptions.DefaultBufferSize, client.GetOption(VsockOption.BufferSize));
+            client.SetOption(VsockOption.BufferSize, 1 << 30);
+            Assert.Equal(VsockOptions.DefaultBufferMaxSize, client.GetOption(VsockOption.BufferSize));
+            Sim.ThrowsErrno(Errno.ENOPROTOOPT, () => client.SetOption((VsockOption)3, 1));
+        }
+    }
+}
