@@ -17,6 +17,9 @@ public sealed class SimNetwork : IVsockNetwork
     /// <summary>The environment variable giving the topology (<c>open</c> or <c>vmware</c>); when set it is written to the fabric.</summary>
     public const string TopologyVariable = "VMCI_SIM_TOPOLOGY";
 
+    /// <summary>How long a connect waits in place for the listener's answer before waiting asynchronously.</summary>
+    private const int ReplyGraceMicroseconds = 1000;
+
     private readonly FabricLayout _layout;
 
     internal SimNetwork(SimFabric fabric, uint cid)
@@ -124,6 +127,10 @@ public sealed class SimNetwork : IVsockNetwork
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
+            // The listener's thread answers within microseconds: wait for it briefly in place (a direct wake-up) before
+            // paying for an async receive (epoll thread, then a pool thread).
+            if (socket.Poll(ReplyGraceMicroseconds, SelectMode.SelectRead))
+                length = socket.Receive(reply, SocketFlags.None);
             while (length < reply.Length)
             {
                 var read = await socket.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
