@@ -119,20 +119,26 @@ public sealed class SimNetwork : IVsockNetwork
 
         var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : LocalCid, Fabric.Ports.Next());
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+        CancellationTokenSource? deadline = null;
         try
         {
-            await socket.ConnectAsync(_layout.SocketEndPoint(machine, remote.Port), deadline.Token).ConfigureAwait(false);
+            // A UDS connect never waits: it succeeds at once while the listener's Unix backlog has room (EAGAIN
+            // otherwise), so the connect timeout is spent waiting for the answer.
+            await socket.ConnectAsync(_layout.SocketEndPoint(machine, remote.Port), cancellationToken).ConfigureAwait(false);
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
             // The listener's thread answers within microseconds: wait for it briefly in place (a direct wake-up) before
-            // paying for an async receive (epoll thread, then a pool thread).
+            // paying for a timer and an async receive (epoll thread, then a pool thread).
             if (socket.Poll(ReplyGraceMicroseconds, SelectMode.SelectRead))
                 length = socket.Receive(reply, SocketFlags.None);
             while (length < reply.Length)
             {
+                if (deadline is null)
+                {
+                    deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+                }
                 var read = await socket.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 if (read == 0)
                     throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, "the listener closed the connection during the handshake");
@@ -156,6 +162,10 @@ public sealed class SimNetwork : IVsockNetwork
                 SocketException s => ConnectFailure(s, machine, remote, endpoint),
                 _ => VmciError.Create(Errno.EIO, "connect", endpoint, e.Message, e),
             };
+        }
+        finally
+        {
+            deadline?.Dispose();
         }
     }
 

@@ -131,7 +131,19 @@ internal sealed class SimConnection : IVsockConnection
             return;
         _socket.Dispose();
         if (!_markerConsumed)
-            TryDeleteMarker();
+        {
+            // A reset marker nobody read: one unlink, usually of nothing (ENOENT), instead of a stat and an unlink.
+            try
+            {
+                File.Delete(OwnMarker);
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
     }
 
     /// <summary>The machine that holds the peer: CID 1 (loopback) is our own machine.</summary>

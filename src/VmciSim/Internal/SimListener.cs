@@ -144,7 +144,7 @@ internal sealed class SimListener : IVsockListener
                     int read;
                     // A connector sends its request right after connect(2), usually before this thread runs; if it is
                     // not there yet, a short blocking wait here is far cheaper than going async. Past it, async.
-                    if (client.Available > 0 || (timeout is null && client.Poll(RequestGraceMicroseconds, SelectMode.SelectRead)))
+                    if (timeout is null ? client.Poll(RequestGraceMicroseconds, SelectMode.SelectRead) : client.Available > 0)
                     {
                         read = client.Receive(buffer.AsSpan(length), SocketFlags.None);
                     }
