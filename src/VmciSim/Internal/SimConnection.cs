@@ -130,20 +130,9 @@ internal sealed class SimConnection : IVsockConnection
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _socket.Dispose();
+        // A reset marker nobody read: one stat, usually of nothing (File.Delete would also stat the directory).
         if (!_markerConsumed)
-        {
-            // A reset marker nobody read: one unlink, usually of nothing (ENOENT), instead of a stat and an unlink.
-            try
-            {
-                File.Delete(OwnMarker);
-            }
-            catch (IOException)
-            {
-            }
-            catch (UnauthorizedAccessException)
-            {
-            }
-        }
+            TryDeleteMarker();
     }
 
     /// <summary>The machine that holds the peer: CID 1 (loopback) is our own machine.</summary>
