@@ -1,12 +1,15 @@
 #!/usr/bin/env python3
 """Sums JUnit XML files (given as paths or folders) and prints one closing line: 'tests: N passed, N failed, N skipped'.
-Exits 1 when a test failed or when no test ran at all."""
+Exits 1 when a test failed or when no test ran at all. With --exit-failures: exits with the number of failed
+cases (capped at 254), 255 when no test ran. With --no-skips: a skipped case counts as failed."""
 import pathlib
 import sys
 import xml.etree.ElementTree as ET
 
+args = [a for a in sys.argv[1:] if not a.startswith("--")]
+flags = {a for a in sys.argv[1:] if a.startswith("--")}
 files = []
-for arg in sys.argv[1:]:
+for arg in args:
     p = pathlib.Path(arg)
     files += sorted(p.rglob("*.xml")) if p.is_dir() else [p]
 passed = failed = skipped = 0
@@ -20,7 +23,12 @@ for f in files:
             print(f"FAILED: {case.get('classname')}.{case.get('name')}")
         elif case.find("skipped") is not None:
             skipped += 1
+            if "--no-skips" in flags:
+                failed += 1
+                print(f"SKIPPED (not allowed here): {case.get('classname')}.{case.get('name')}")
         else:
             passed += 1
 print(f"tests: {passed} passed, {failed} failed, {skipped} skipped")
+if "--exit-failures" in flags:
+    sys.exit(255 if passed + failed == 0 else min(failed, 254))
 sys.exit(1 if failed or passed == 0 else 0)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vmci.Cli.Conformance;
 
 namespace Vmci.Cli;
 
@@ -7,7 +8,10 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        var root = new RootCommand("vmci: ZeroMQ vmci:// conformance, simulator and VM smoke tools");
+        var root = new RootCommand("vmci: ZeroMQ vmci:// conformance, simulator and VM smoke tools")
+        {
+            ConformanceCommand.Create(),
+        };
         return root.Parse(args).Invoke();
     }
 }

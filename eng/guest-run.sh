@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Runs PROGRAM [ARGS...] inside a throw-away QEMU guest (Debian's kernel, TCG, no network) where the
+# kernel's vsock_loopback module gives a real AF_VSOCK (local CID 1). Never opens AF_VSOCK on this machine.
+#
+#   eng/guest-run.sh tests/Conformance/bin/Release/net10.0/linux-x64/publish/Conformance -junit artifacts/guest/kernel.junit.xml
+#
+# The host's root is shared read-only and the guest chroots into it, so PROGRAM, its arguments and the
+# working directory keep their host paths (they must not live under /tmp: the guest mounts a tmpfs there).
+# The output folder (GUEST_OUT, default artifacts/guest) is shared writable at the same path: what the
+# program writes there (JUnit XML, logs) is on the host afterwards, with console.log and program.log.
+# In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock.
+#
+# Environment: GUEST_OUT (output folder), GUEST_TIMEOUT (seconds, default 540), GUEST_CACHE (kernel
+# cache, default .cache/guest in the repo), GUEST_KERNEL_VERSION (default: what linux-image-amd64 depends on).
+# Exit code: the program's; 124 when the guest timed out; 125 when the guest never reported one.
+set -euo pipefail
+
+die() { printf 'guest-run: %s\n' "$*" >&2; exit 125; }
+[[ $# -ge 1 ]] || die "usage: eng/guest-run.sh PROGRAM [ARGS...]"
+
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
+cache="${GUEST_CACHE:-$repo/.cache/guest}"
+out="${GUEST_OUT:-$repo/artifacts/guest}"
+timeout_s="${GUEST_TIMEOUT:-540}"
+mkdir -p "$cache" "$out"
+cache="$(cd "$cache" && pwd -P)"
+out="$(cd "$out" && pwd -P)"
+cwd="$(pwd -P)"
+case "$cwd" in /tmp | /tmp/*) cwd="$repo" ;; esac
+
+program="$1"
+shift
+[[ "$program" == */* ]] || program="$(command -v "$program" || true)"
+[[ -n "$program" && -e "$program" ]] || die "program '$1' not found"
+program="$(cd "$(dirname "$program")" && pwd -P)/$(basename "$program")"
+for path in "$program" "$out"; do
+  case "$path" in /tmp | /tmp/*) die "'$path' is under /tmp, which the guest hides behind a tmpfs" ;; esac
+done
+for arg in "$program" "$@" "$out" "$cwd"; do
+  [[ "$arg" != *$'\n'* ]] || die "arguments and paths must not contain newlines"
+done
+for tool in qemu-system-x86_64 busybox cpio apt-get dpkg; do
+  command -v "$tool" >/dev/null || die "$tool is missing (apt-get install --no-install-recommends qemu-system-x86 busybox-static cpio)"
+done
+
+# 1. Debian's kernel: downloaded once, unpacked with dpkg -x, never installed.
+ver="${GUEST_KERNEL_VERSION:-$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n 1)}"
+[[ -n "$ver" ]] || die "cannot find the kernel version (apt-cache depends linux-image-amd64); run apt-get update"
+kdir="$cache/linux-$ver"
+if [[ ! -f "$kdir/boot/vmlinuz-$ver" ]]; then
+  echo "guest-run: fetching linux-image-$ver into $cache"
+  (cd "$cache" && rm -f linux-image-"$ver"_*.deb && apt-get download "linux-image-$ver" >/dev/null 2>&1) ||
+    die "apt-get download linux-image-$ver failed"
+  rm -rf "$kdir.partial" && dpkg -x "$cache"/linux-image-"$ver"_*.deb "$kdir.partial" && mv "$kdir.partial" "$kdir"
+  rm -f "$cache"/linux-image-"$ver"_*.deb
+fi
+moddir="$kdir/lib/modules/$ver/kernel"
+
+# 2. The initramfs: busybox, the modules (dependencies first, from each .ko's modinfo), the command and /init.
+work="$(mktemp -d)"
+qemu_pid=""
+# shellcheck disable=SC2317 # called by the trap
+cleanup() {
+  [[ -z "$qemu_pid" ]] || kill -KILL "$qemu_pid" 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+root="$work/root"
+mkdir -p "$root"/{bin,dev,proc,sys,mnt/host,modules}
+cp "$(command -v busybox)" "$root/bin/busybox"
+
+declare -A seen=()
+order=()
+add_module() {
+  local name="$1" file deps dep
+  [[ -z "${seen[$name]:-}" ]] || return 0
+  seen[$name]=1
+  file="$(find "$moddir" -name "$name.ko" -print -quit)"
+  if [[ -z "$file" ]]; then
+    grep -q "/$name.ko\$" "$kdir/lib/modules/$ver/modules.builtin" 2>/dev/null && return 0
+    echo "guest-run: module $name not found (optional)" >&2
+    return 0
+  fi
+  deps="$(grep -a -o 'depends=[^[:cntrl:]]*' "$file" | head -n 1 | cut -d= -f2)"
+  for dep in ${deps//,/ }; do add_module "${dep//-/_}"; done
+  cp "$file" "$root/modules/"
+  order+=("$name")
+}
+for m in virtio_pci 9pnet_virtio 9p vsock_loopback; do add_module "$m"; done
+printf '%s\n' "${order[@]}" >"$root/modules/order"
+printf '%s\n' "$out" "$cwd" "$repo/eng/guest/run-bundle.sh" "$program" "$@" >"$root/command"
+
+cat >"$root/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+export PATH=/bin
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+mount -t devtmpfs dev /dev
+echo "guest: kernel $(uname -r) up after $(cut -d' ' -f1 /proc/uptime) s"
+while read -r m; do insmod "/modules/$m.ko" || echo "guest: insmod $m failed"; done </modules/order
+ip link set lo up
+set --
+{ read -r out; read -r cwd; while IFS= read -r a; do set -- "$@" "$a"; done; } </command
+rc=125
+if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 host /mnt/host; then
+  mount -t proc proc /mnt/host/proc && mount -t sysfs sys /mnt/host/sys && mount -t devtmpfs dev /mnt/host/dev &&
+    mount -t tmpfs tmp /mnt/host/tmp &&
+    mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 out "/mnt/host$out" &&
+    chroot /mnt/host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+      HOME=/tmp TMPDIR=/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" \
+      /bin/sh -c 'cd "$1" && shift && exec /bin/sh "$@"' guest "$cwd" "$@"
+  rc=$?
+else
+  echo "guest: mounting the host root failed"; dmesg | tail -n 30
+fi
+sync
+echo "GUEST-EXIT-CODE=$rc"
+poweroff -f
+INIT
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initramfs.gz"
+
+# 3. Boot under TCG (KVM hangs on this kind of machine) with our own timeout; the console goes to console.log.
+console="$out/console.log"
+echo "guest-run: booting Linux $ver under TCG (timeout ${timeout_s}s), output in $out"
+start=$(date +%s)
+: >"$console"
+qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot -nic none \
+  -kernel "$kdir/boot/vmlinuz-$ver" -initrd "$work/initramfs.gz" \
+  -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \
+  -virtfs local,path=/,mount_tag=host,security_model=none,readonly=on,multidevs=remap \
+  -virtfs "local,path=$out,mount_tag=out,security_model=none,multidevs=remap" \
+  </dev/null >"$console" 2>&1 &
+qemu_pid=$!
+tail -n +1 -f --pid="$qemu_pid" "$console" &
+tail_pid=$!
+timed_out=0
+while kill -0 "$qemu_pid" 2>/dev/null; do
+  if (($(date +%s) - start >= timeout_s)); then
+    timed_out=1
+    kill -KILL "$qemu_pid" 2>/dev/null || true
+    break
+  fi
+  sleep 1
+done
+wait "$qemu_pid" 2>/dev/null || true
+qemu_pid=""
+wait "$tail_pid" 2>/dev/null || true
+echo "guest-run: guest ran $(($(date +%s) - start)) s"
+
+rc="$(sed -n 's/^GUEST-EXIT-CODE=\([0-9]*\).*/\1/p' "$console" | tail -n 1)"
+if ((timed_out)); then
+  echo "guest-run: TIMEOUT after ${timeout_s}s; guest killed" >&2
+  exit 124
+fi
+[[ -n "$rc" ]] || die "the guest ended without reporting an exit code (see $console)"
+echo "guest-run: program exit code $rc"
+exit "$rc"

@@ -1,0 +1,101 @@
+using System.Diagnostics;
+using Conformance.Support;
+using Vmci;
+using Vmci.Transport.Linux;
+
+namespace Conformance.Kernel;
+
+/// <summary>
+/// Interop with a vsock peer this project did not write: Debian's socat (VSOCK-LISTEN / VSOCK-CONNECT) echoing
+/// through <c>cat</c>, against <see cref="KernelVsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
+/// </summary>
+[Trait("Backend", "vsock")]
+public sealed class SocatInteropTests
+{
+    private readonly KernelVsockNetwork _network = new();
+
+    [Fact(DisplayName = "§5 interop: socat VSOCK-LISTEN echoes what KernelVsockNetwork sends")]
+    [Trait("Spec", "§5")]
+    public async Task Connect_ToSocatListener_ExchangesBytesBothWays()
+    {
+        KernelGuest.Require();
+        using var watchdog = Watchdog.Start();
+        var port = FreePort();
+        using var socat = StartSocat(watchdog.Token, $"VSOCK-LISTEN:{port}", "EXEC:cat");
+        var client = await ConnectWhenListeningAsync(new VsockAddress(VmciCid.Local, port), socat, watchdog.Token);
+        using (client)
+        {
+            var payload = StreamHelpers.Payload(200_000, 7);
+            await client.SendAsync(payload, watchdog.Token);
+            client.ShutdownSend();
+            Assert.Equal(payload, await client.ReadToEndAsync(watchdog.Token));
+        }
+        await socat.WaitForExitAsync(watchdog.Token);
+        Assert.Equal(0, socat.ExitCode);
+    }
+
+    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT:1 reaches a KernelVsockNetwork listener")]
+    [Trait("Spec", "§5")]
+    public async Task Accept_FromSocatClient_ExchangesBytesBothWays()
+    {
+        KernelGuest.Require();
+        using var watchdog = Watchdog.Start();
+        using var listener = _network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var socat = StartSocat(watchdog.Token, $"VSOCK-CONNECT:{VmciCid.Local}:{listener.LocalAddress.Port}", "EXEC:cat");
+        using (var server = await listener.AcceptAsync(watchdog.Token))
+        {
+            Assert.Equal(VmciCid.Local, server.RemoteAddress.Cid);
+            var payload = StreamHelpers.Payload(200_000, 8);
+            await server.SendAsync(payload, watchdog.Token);
+            server.ShutdownSend();
+            Assert.Equal(payload, await server.ReadToEndAsync(watchdog.Token));
+        }
+        await socat.WaitForExitAsync(watchdog.Token);
+        Assert.Equal(0, socat.ExitCode);
+    }
+
+    private uint FreePort()
+    {
+        using var probe = _network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        return probe.LocalAddress.Port;
+    }
+
+    private async Task<IVsockConnection> ConnectWhenListeningAsync(VsockAddress remote, Process socat, CancellationToken ct)
+    {
+        // socat starts listening a moment after it starts: until then the kernel answers ECONNRESET. Poll with the watchdog as deadline.
+        while (true)
+        {
+            try
+            {
+                return await _network.ConnectAsync(remote, null, ct);
+            }
+            catch (VmciException e) when (e.Errno == Errno.ECONNRESET && !socat.HasExited)
+            {
+                await Task.Delay(20, ct);
+            }
+        }
+    }
+
+    private static Process StartSocat(CancellationToken ct, params string[] addresses)
+    {
+        var socat = new[] { "/usr/bin/socat", "/bin/socat" }.FirstOrDefault(File.Exists);
+        if (socat is null)
+            Assert.Skip("socat is not installed (apt-get install socat)");
+        var info = new ProcessStartInfo(socat) { RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("-t5");
+        foreach (var address in addresses)
+            info.ArgumentList.Add(address);
+        var process = Process.Start(info)!;
+        ct.Register(() =>
+        {
+            try
+            {
+                process.Kill();
+            }
+            catch (InvalidOperationException)
+            {
+            }
+        });
+        return process;
+    }
+}
