@@ -147,7 +147,8 @@ public sealed class SimNetwork : IVsockNetwork
             if (Handshake.ParseReply(reply) is { } refused)
                 throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
                     ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
-            return new SimConnection(socket, _layout, LocalCid, local, remote, model);
+            // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
+            return new SimConnection(socket, _layout, LocalCid, local with { Cid = VmciCid.Any }, local, remote, model);
         }
         catch (Exception e)
         {

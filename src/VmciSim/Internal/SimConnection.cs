@@ -15,17 +15,26 @@ internal sealed class SimConnection : IVsockConnection
     private readonly FabricLayout _layout;
     private readonly uint _machine;
     private readonly VsockBufferModel _options;
+    private readonly VsockAddress _seenByPeer;
     private bool _sendShutdown;
     private bool _reset;
     private bool _markerConsumed;
     private int _disposed;
 
-    public SimConnection(Socket socket, FabricLayout layout, uint machine, VsockAddress local, VsockAddress remote, VsockBufferModel options)
+    /// <param name="socket">The UDS, after the handshake.</param>
+    /// <param name="layout">The fabric.</param>
+    /// <param name="machine">This end's machine.</param>
+    /// <param name="local">getsockname: a connecting socket's CID is any (the kernel auto-binds it to (any, port)).</param>
+    /// <param name="seenByPeer">This end's address as the peer's RemoteAddress shows it (names reset markers).</param>
+    /// <param name="remote">getpeername.</param>
+    /// <param name="options">This socket's options.</param>
+    public SimConnection(Socket socket, FabricLayout layout, uint machine, VsockAddress local, VsockAddress seenByPeer, VsockAddress remote, VsockBufferModel options)
     {
         _socket = socket;
         _layout = layout;
         _machine = machine;
         LocalAddress = local;
+        _seenByPeer = seenByPeer;
         RemoteAddress = remote;
         _options = options;
     }
@@ -107,7 +116,7 @@ internal sealed class SimConnection : IVsockConnection
         {
             try
             {
-                File.WriteAllBytes(_layout.ResetMarker(RemoteMachine, RemoteAddress.Port, LocalAddress), []);
+                File.WriteAllBytes(_layout.ResetMarker(RemoteMachine, RemoteAddress.Port, _seenByPeer), []);
             }
             catch (IOException)
             {
@@ -138,7 +147,7 @@ internal sealed class SimConnection : IVsockConnection
     /// <summary>The machine that holds the peer: CID 1 (loopback) is our own machine.</summary>
     private uint RemoteMachine => RemoteAddress.Cid == VmciCid.Local ? _machine : RemoteAddress.Cid;
 
-    private string OwnMarker => _layout.ResetMarker(_machine, LocalAddress.Port, RemoteAddress);
+    private string OwnMarker => _layout.ResetMarker(_machine, _seenByPeer.Port, RemoteAddress);
 
     private async ValueTask<int> AwaitReceive(ValueTask<int> pending, bool emptyBuffer)
     {
