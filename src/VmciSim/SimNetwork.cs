@@ -122,9 +122,11 @@ public sealed class SimNetwork : IVsockNetwork
         CancellationTokenSource? deadline = null;
         try
         {
-            // A UDS connect never waits: it succeeds at once while the listener's Unix backlog has room (EAGAIN
-            // otherwise), so the connect timeout is spent waiting for the answer.
-            await socket.ConnectAsync(_layout.SocketEndPoint(machine, remote.Port), cancellationToken).ConfigureAwait(false);
+            // A non-blocking UDS connect never waits: it succeeds at once while the listener's Unix backlog has room
+            // (EAGAIN otherwise, reported as a full backlog), so it is done in place and the connect timeout is spent
+            // waiting for the answer.
+            socket.Blocking = false;
+            socket.Connect(_layout.SocketEndPoint(machine, remote.Port));
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
