@@ -5,7 +5,8 @@
 #   eng/guest-run.sh tests/Conformance/bin/Release/net10.0/linux-x64/publish/Conformance -junit artifacts/guest/kernel.junit.xml
 #
 # The host's root is shared read-only and the guest chroots into it, so PROGRAM, its arguments and the
-# working directory keep their host paths (they must not live under /tmp: the guest mounts a tmpfs there).
+# working directory keep their host paths. The guest's own writable scratch space is a tmpfs on /run
+# (TMPDIR=/run/tmp, HOME=/run/home); the host's /tmp stays visible, read-only.
 # The output folder (GUEST_OUT, default artifacts/guest) is shared writable at the same path: what the
 # program writes there (JUnit XML, logs) is on the host afterwards, with console.log and program.log.
 # In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock.
@@ -26,16 +27,12 @@ mkdir -p "$cache" "$out"
 cache="$(cd "$cache" && pwd -P)"
 out="$(cd "$out" && pwd -P)"
 cwd="$(pwd -P)"
-case "$cwd" in /tmp | /tmp/*) cwd="$repo" ;; esac
 
 program="$1"
 shift
 [[ "$program" == */* ]] || program="$(command -v "$program" || true)"
 [[ -n "$program" && -e "$program" ]] || die "program '$1' not found"
 program="$(cd "$(dirname "$program")" && pwd -P)/$(basename "$program")"
-for path in "$program" "$out"; do
-  case "$path" in /tmp | /tmp/*) die "'$path' is under /tmp, which the guest hides behind a tmpfs" ;; esac
-done
 for arg in "$program" "$@" "$out" "$cwd"; do
   [[ "$arg" != *$'\n'* ]] || die "arguments and paths must not contain newlines"
 done
@@ -106,10 +103,10 @@ set --
 rc=125
 if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 host /mnt/host; then
   mount -t proc proc /mnt/host/proc && mount -t sysfs sys /mnt/host/sys && mount -t devtmpfs dev /mnt/host/dev &&
-    mount -t tmpfs tmp /mnt/host/tmp &&
+    mount -t tmpfs run /mnt/host/run && mkdir -p /mnt/host/run/tmp /mnt/host/run/home &&
     mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 out "/mnt/host$out" &&
     chroot /mnt/host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      HOME=/tmp TMPDIR=/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" \
+      HOME=/run/home TMPDIR=/run/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" \
       /bin/sh -c 'cd "$1" && shift && exec /bin/sh "$@"' guest "$cwd" "$@"
   rc=$?
 else

@@ -47,7 +47,10 @@ public interface IVsockListener : IDisposable
 /// </summary>
 public interface IVsockConnection : IDisposable
 {
-    /// <summary>This end's address (getsockname): the local CID and, for a connecting socket, its own ephemeral port.</summary>
+    /// <summary>
+    /// This end's address (getsockname). An accepted connection reports the address it was reached at; a connecting
+    /// socket reports CID ANY and its own ephemeral port (what Linux reports; the peer sees the real CID).
+    /// </summary>
     VsockAddress LocalAddress { get; }
 
     /// <summary>The peer's address (getpeername).</summary>

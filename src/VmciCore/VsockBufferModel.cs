@@ -1,8 +1,8 @@
 namespace Vmci;
 
 /// <summary>
-/// The kernel's model of the AF_VSOCK options (net/vmw_vsock/af_vsock.c): the buffer size is clamped into
-/// [min, max] whenever any of the three changes; a connect timeout of 0 means the 2 s default; a timeout
+/// The kernel's model of the AF_VSOCK options (net/vmw_vsock/af_vsock.c): the buffer size is clamped to at least
+/// min and then at most max whenever any of the three changes; a connect timeout of 0 means the 2 s default; a timeout
 /// that a timeval cannot hold is ERANGE. The simulator keeps its options in one of these; the kernel backend
 /// lets the kernel do the same.
 /// </summary>
@@ -62,12 +62,14 @@ public sealed class VsockBufferModel
         }
     }
 
+    // Min first, then max: when min > max the size ends at max. That is what Debian's 6.1 kernel does
+    // (observed in the QEMU guest, see docs/kernel-backend.md); older kernels clamped the other way round.
     private void Update(ulong value)
     {
-        if (value > MaxSize)
-            value = MaxSize;
         if (value < MinSize)
             value = MinSize;
+        if (value > MaxSize)
+            value = MaxSize;
         Size = value;
     }
 }

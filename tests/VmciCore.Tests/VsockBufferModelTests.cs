@@ -40,6 +40,15 @@ public sealed class VsockBufferModelTests
     }
 
     [Fact]
+    public void SetMinAboveMax_SizeEndsAtMax_AsDebian61Does()
+    {
+        var model = new VsockBufferModel();
+        model.Set(VsockOption.BufferMinSize, 1 << 20);
+
+        Assert.Equal(256u * 1024, model.Get(VsockOption.BufferSize));
+    }
+
+    [Fact]
     public void OptionsInApplyOrder_MaxMinSizeThenTimeout()
     {
         var options = new VsockOptions { BufferSize = 1 << 20, BufferMinSize = 4096, BufferMaxSize = 2 << 20, ConnectTimeout = TimeSpan.FromMilliseconds(1500) };

@@ -1,0 +1,148 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace Vmci.Transport.Internal;
+
+/// <summary>
+/// The connect side: a listener on 127.0.0.1:0 that the NetMQ socket connects to (<c>tcp://127.0.0.1:P</c>).
+/// Each TCP connection NetMQ makes — after the ownership check — gets one fresh vsock connection to the
+/// remote address; failed attempts are retried on the socket's reconnect schedule (<see cref="ReconnectPolicy"/>)
+/// while NetMQ's TCP connection waits, and with no retry the TCP connection is reset (NetMQ then does what its
+/// own reconnect interval says). A stranger's connection is reset at once.
+/// </summary>
+internal sealed class ConnectRelay : RelayBase
+{
+    private readonly IVsockNetwork _network;
+    private readonly VsockOptions _options;
+    private readonly ReconnectPolicy _policy;
+    private readonly Socket _listener;
+    private int _attempts;
+    private int _refused;
+    private VmciException? _lastError;
+
+    public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy)
+    {
+        _network = network;
+        Remote = remote;
+        _options = options;
+        _policy = policy;
+        _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(16);
+        }
+        catch
+        {
+            _listener.Dispose();
+            throw;
+        }
+        Port = ((IPEndPoint)_listener.LocalEndPoint!).Port;
+    }
+
+    /// <summary>The vmci address connections go to.</summary>
+    public VsockAddress Remote { get; }
+
+    /// <summary>The loopback port NetMQ connects to.</summary>
+    public int Port { get; }
+
+    /// <summary>vsock connect attempts so far.</summary>
+    public int Attempts => Volatile.Read(ref _attempts);
+
+    /// <summary>Loopback connections refused because they came from another process.</summary>
+    public int Refused => Volatile.Read(ref _refused);
+
+    /// <summary>The error of the last failed vsock connect attempt, if any.</summary>
+    public VmciException? LastError => Volatile.Read(ref _lastError);
+
+    /// <summary>Set when an attempt failed and the policy forbids retrying.</summary>
+    public bool GaveUp { get; private set; }
+
+    /// <summary>Starts accepting.</summary>
+    public void Start() => Track(Task.Run(AcceptLoopAsync));
+
+    protected override void CloseListener() => _listener.Dispose();
+
+    private async Task AcceptLoopAsync()
+    {
+        while (!Stopping.IsCancellationRequested)
+        {
+            Socket tcp;
+            try
+            {
+                tcp = await _listener.AcceptAsync(Stopping).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            if (!LoopbackOwnership.IsOwnConnection(tcp, Port))
+            {
+                Interlocked.Increment(ref _refused);
+                Reset(tcp);
+                continue;
+            }
+            Track(Task.Run(() => ConnectAsync(tcp)));
+        }
+    }
+
+    private async Task ConnectAsync(Socket tcp)
+    {
+        for (var failures = 0; ;)
+        {
+            Interlocked.Increment(ref _attempts);
+            try
+            {
+                var vsock = await AttemptAsync().ConfigureAwait(false);
+                Adopt(tcp, vsock);
+                return;
+            }
+            catch (VmciException e)
+            {
+                Volatile.Write(ref _lastError, e);
+            }
+            if (Stopping.IsCancellationRequested || !_policy.Retries)
+            {
+                GaveUp = !_policy.Retries;
+                Reset(tcp);
+                return;
+            }
+            try
+            {
+                await Task.Delay(_policy.Delay(++failures), Stopping).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Reset(tcp);
+                return;
+            }
+        }
+    }
+
+    private async Task<IVsockConnection> AttemptAsync()
+    {
+        // The backend enforces the connect timeout; the guard here makes sure one attempt never outlives it by much.
+        using var guard = CancellationTokenSource.CreateLinkedTokenSource(Stopping);
+        guard.CancelAfter((_options.ConnectTimeout ?? VsockOptions.DefaultConnectTimeout) + TimeSpan.FromSeconds(1));
+        try
+        {
+            return await _network.ConnectAsync(Remote, _options, guard.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, "connect", Remote.ToString(), null, e);
+        }
+    }
+
+    private static void Reset(Socket tcp)
+    {
+        try
+        {
+            tcp.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+        tcp.Dispose();
+    }
+}

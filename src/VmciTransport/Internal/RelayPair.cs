@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Net.Sockets;
+
+namespace Vmci.Transport.Internal;
+
+/// <summary>
+/// One vmci connection paired with one loopback TCP connection, bytes copied both ways unchanged. Each
+/// direction is one loop: wait for data, copy at most <see cref="ChunkSize"/> bytes, send them all before
+/// reading again — so a slow receiver stalls the sender (back-pressure) and the relay never holds more than
+/// one chunk per direction. The TCP side waits with a zero-byte read and rents its chunk only while data is
+/// there, so an idle direction holds no buffer. End of stream is forwarded as a half-close; an error on
+/// either side resets both.
+/// </summary>
+internal sealed class RelayPair
+{
+    /// <summary>The copy chunk size: 64 KiB, rented from the shared pool.</summary>
+    public const int ChunkSize = 64 * 1024;
+
+    private readonly Socket _tcp;
+    private readonly IVsockConnection _vsock;
+    private readonly Action<RelayPair> _onClosed;
+    private int _closed;
+
+    public RelayPair(Socket tcp, IVsockConnection vsock, Action<RelayPair> onClosed)
+    {
+        _tcp = tcp;
+        _vsock = vsock;
+        _onClosed = onClosed;
+    }
+
+    /// <summary>The vsock side (tests read its options back).</summary>
+    public IVsockConnection Vsock => _vsock;
+
+    /// <summary>Completes when both directions have finished and both sockets are closed.</summary>
+    public Task Completion { get; private set; } = Task.CompletedTask;
+
+    /// <summary>Starts both pumps.</summary>
+    public void Start()
+    {
+        _tcp.NoDelay = true;
+        var up = Task.Run(TcpToVsockAsync);
+        var down = Task.Run(VsockToTcpAsync);
+        Completion = Task.WhenAll(up, down).ContinueWith(_ => Close(abort: false), CancellationToken.None,
+            TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+    }
+
+    /// <summary>Resets both connections (unbind, disconnect, socket disposal, or an error on either side).</summary>
+    public void Abort() => Close(abort: true);
+
+    private async Task TcpToVsockAsync()
+    {
+        try
+        {
+            while (true)
+            {
+                // Zero-byte read: wait for data without holding a buffer.
+                await _tcp.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+                try
+                {
+                    var n = await _tcp.ReceiveAsync(chunk.AsMemory(0, ChunkSize), SocketFlags.None).ConfigureAwait(false);
+                    if (n == 0)
+                    {
+                        _vsock.ShutdownSend();
+                        return;
+                    }
+                    await _vsock.SendAsync(chunk.AsMemory(0, n)).ConfigureAwait(false);
+                }
+                finally
+                {
+                    ArrayPool<byte>.Shared.Return(chunk);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or VmciException or ObjectDisposedException)
+        {
+            Abort();
+        }
+    }
+
+    private async Task VsockToTcpAsync()
+    {
+        var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
+        try
+        {
+            while (true)
+            {
+                var n = await _vsock.ReceiveAsync(chunk.AsMemory(0, ChunkSize)).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    _tcp.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                var sent = 0;
+                while (sent < n)
+                    sent += await _tcp.SendAsync(chunk.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is SocketException or VmciException or ObjectDisposedException)
+        {
+            Abort();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(chunk);
+        }
+    }
+
+    private void Close(bool abort)
+    {
+        if (Interlocked.Exchange(ref _closed, 1) != 0)
+            return;
+        if (abort)
+        {
+            _vsock.Abort();
+            try
+            {
+                // Linger 0: close sends RST, so NetMQ sees a reset rather than an orderly end.
+                _tcp.LingerState = new LingerOption(true, 0);
+            }
+            catch (SocketException)
+            {
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+        _vsock.Dispose();
+        _tcp.Dispose();
+        _onClosed(this);
+    }
+}

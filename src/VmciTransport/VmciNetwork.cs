@@ -1,0 +1,89 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace Vmci.Transport;
+
+/// <summary>
+/// Chooses the backend that vmci endpoints use: the Linux kernel's AF_VSOCK (<see cref="Kernel"/>) or the
+/// VmciSim simulator (<see cref="Simulator"/>). <see cref="Default"/> comes from the environment variable
+/// <c>VMCI_BACKEND</c> (<c>sim</c> or <c>vsock</c>); when it is unset the default is the SIMULATOR, which can
+/// never touch a hypervisor's vsock by accident. A socket can override it with
+/// <c>socket.VmciOptions().Network</c>.
+/// </summary>
+public static class VmciNetwork
+{
+    /// <summary>The environment variable that selects the default backend.</summary>
+    public const string BackendVariable = "VMCI_BACKEND";
+
+    private static readonly Lock Gate = new();
+    private static IVsockNetwork? s_default;
+    private static IVsockNetwork? s_kernel;
+
+    /// <summary>
+    /// The backend used by sockets that did not choose one: set explicitly, or <see cref="FromEnvironment"/> on
+    /// first use. <remarks>Defaults to the simulator when <c>VMCI_BACKEND</c> is unset.</remarks>
+    /// </summary>
+    /// <exception cref="VmciException">EINVAL when <c>VMCI_BACKEND</c> holds anything but <c>sim</c> or <c>vsock</c>.</exception>
+    public static IVsockNetwork Default
+    {
+        get
+        {
+            lock (Gate)
+                return s_default ??= FromEnvironment();
+        }
+        set
+        {
+            ArgumentNullException.ThrowIfNull(value);
+            lock (Gate)
+                s_default = value;
+        }
+    }
+
+    /// <summary>The Linux kernel's AF_VSOCK (VMware VMCI sockets, virtio-vsock, vsock_loopback). One shared instance.</summary>
+    /// <exception cref="VmciException">EAFNOSUPPORT when this build or OS has no kernel backend.</exception>
+    public static IVsockNetwork Kernel
+    {
+        get
+        {
+            lock (Gate)
+                return s_kernel ??= CreateKernel();
+        }
+    }
+
+    /// <summary>A simulated VM (or host) with context ID <paramref name="cid"/> on the fabric in <paramref name="fabricDirectory"/>.</summary>
+    /// <param name="fabricDirectory">The fabric's directory (created if missing); every process that opens it shares the fabric.</param>
+    /// <param name="cid">This process's context ID: 2 is the host, 3 and up are guests.</param>
+    public static IVsockNetwork Simulator(string fabricDirectory, uint cid = VmciCid.Host) =>
+        Sim.SimFabric.Open(fabricDirectory).Join(cid);
+
+    /// <summary>
+    /// The backend named by <c>VMCI_BACKEND</c>: <c>sim</c> (or unset/empty) → the simulator configured by
+    /// <c>VMCI_SIM_FABRIC</c>, <c>VMCI_SIM_CID</c> and <c>VMCI_SIM_TOPOLOGY</c>; <c>vsock</c> → <see cref="Kernel"/>.
+    /// </summary>
+    /// <exception cref="VmciException">EINVAL for any other value, naming the variable and the allowed values.</exception>
+    public static IVsockNetwork FromEnvironment()
+    {
+        var value = Environment.GetEnvironmentVariable(BackendVariable);
+        return value switch
+        {
+            null or "" or "sim" => Sim.SimNetwork.FromEnvironment(),
+            "vsock" => Kernel,
+            _ => throw VmciError.Create(Errno.EINVAL, "select backend", $"{BackendVariable}={value}",
+                $"{BackendVariable} must be 'sim' (the default when unset) or 'vsock'"),
+        };
+    }
+
+    // The kernel backend (Linux/KernelVsockNetwork.cs) is written on its own branch; it is looked up by name so
+    // that this file compiles with or without it. Once merged this becomes `new Linux.KernelVsockNetwork()`.
+    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Temporary lookup until the kernel backend is merged.")]
+    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Temporary lookup until the kernel backend is merged.")]
+    private static IVsockNetwork CreateKernel()
+    {
+        if (!OperatingSystem.IsLinux())
+            throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", "vsock", "AF_VSOCK exists on Linux only");
+        var type = typeof(VmciNetwork).Assembly.GetType("Vmci.Transport.Linux.KernelVsockNetwork")
+            ?? typeof(VmciNetwork).Assembly.GetType("Vmci.Transport.KernelVsockNetwork");
+        return type is not null && Activator.CreateInstance(type, nonPublic: true) is IVsockNetwork network
+            ? network
+            : throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", "vsock", "this build has no kernel backend");
+    }
+}

@@ -1,0 +1,17 @@
+using Integration.Harness;
+
+namespace Integration.Scenarios;
+
+/// <summary>The plain-socket scenarios with peers as child processes.</summary>
+public sealed class ProcessUdsExchangeTests : UdsExchangeScenarios
+{
+    /// <inheritdoc/>
+    protected override IPeerLauncher Peers { get; } = new ProcessPeers();
+}
+
+/// <summary>The simulator scenarios with peers as child processes.</summary>
+public sealed class ProcessVsockExchangeTests : VsockExchangeScenarios
+{
+    /// <inheritdoc/>
+    protected override IPeerLauncher Peers { get; } = new ProcessPeers();
+}
