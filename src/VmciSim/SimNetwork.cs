@@ -150,7 +150,7 @@ public sealed class SimNetwork : IVsockNetwork
                 throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
                     ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
             // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
-            return new SimConnection(socket, _layout, LocalCid, local with { Cid = VmciCid.Any }, local, remote, model);
+            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model);
         }
         catch (Exception e)
         {

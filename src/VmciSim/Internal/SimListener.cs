@@ -203,7 +203,7 @@ internal sealed class SimListener : IVsockListener
         }
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
         client.Send(Accepted, SocketFlags.None);
-        var connection = new SimConnection(client, _layout, _machine, request.Destination, request.Destination, request.Source, _options.Clone());
+        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone());
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
