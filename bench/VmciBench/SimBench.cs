@@ -123,11 +123,14 @@ public static class SimBench
         var watch = Stopwatch.StartNew();
         var send = Task.Run(async () =>
         {
-            var data = new byte[Chunk];
+            ReadOnlyMemory<byte> data = new byte[Chunk];
             for (long sent = 0; sent < total; sent += Chunk)
-                await client.SendAsync(data, SocketFlags.None);
+            {
+                for (var rest = data; !rest.IsEmpty;)
+                    rest = rest[await client.SendAsync(rest, SocketFlags.None)..];
+            }
         });
-        var buffer = new byte[Chunk];
+        Memory<byte> buffer = new byte[Chunk];
         for (long received = 0; received < total;)
             received += await server.ReceiveAsync(buffer, SocketFlags.None);
         await send;

@@ -17,6 +17,9 @@ public sealed class SimNetwork : IVsockNetwork
     /// <summary>The environment variable giving the topology (<c>open</c> or <c>vmware</c>); when set it is written to the fabric.</summary>
     public const string TopologyVariable = "VMCI_SIM_TOPOLOGY";
 
+    /// <summary>How long a connect waits in place for the listener's answer before waiting asynchronously.</summary>
+    private const int ReplyGraceMicroseconds = 1000;
+
     private readonly FabricLayout _layout;
 
     internal SimNetwork(SimFabric fabric, uint cid)
@@ -116,16 +119,28 @@ public sealed class SimNetwork : IVsockNetwork
 
         var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : LocalCid, Fabric.Ports.Next());
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+        CancellationTokenSource? deadline = null;
         try
         {
-            await socket.ConnectAsync(_layout.SocketEndPoint(machine, remote.Port), deadline.Token).ConfigureAwait(false);
+            // A non-blocking UDS connect never waits: it succeeds at once while the listener's Unix backlog has room
+            // (EAGAIN otherwise, reported as a full backlog), so it is done in place and the connect timeout is spent
+            // waiting for the answer.
+            socket.Blocking = false;
+            socket.Connect(_layout.SocketEndPoint(machine, remote.Port));
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
+            // The listener's thread answers within microseconds: wait for it briefly in place (a direct wake-up) before
+            // paying for a timer and an async receive (epoll thread, then a pool thread).
+            if (socket.Poll(ReplyGraceMicroseconds, SelectMode.SelectRead))
+                length = socket.Receive(reply, SocketFlags.None);
             while (length < reply.Length)
             {
+                if (deadline is null)
+                {
+                    deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                    deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+                }
                 var read = await socket.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 if (read == 0)
                     throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, "the listener closed the connection during the handshake");
@@ -134,7 +149,8 @@ public sealed class SimNetwork : IVsockNetwork
             if (Handshake.ParseReply(reply) is { } refused)
                 throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
                     ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
-            return new SimConnection(socket, _layout, LocalCid, local, remote, model);
+            // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
+            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model);
         }
         catch (Exception e)
         {
@@ -149,6 +165,10 @@ public sealed class SimNetwork : IVsockNetwork
                 SocketException s => ConnectFailure(s, machine, remote, endpoint),
                 _ => VmciError.Create(Errno.EIO, "connect", endpoint, e.Message, e),
             };
+        }
+        finally
+        {
+            deadline?.Dispose();
         }
     }
 

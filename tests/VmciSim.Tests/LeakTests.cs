@@ -54,4 +54,18 @@ public sealed class LeakTests : IDisposable
             await Task.Delay(20, TempFabric.Ct);
         Assert.True(OpenFds() <= fds, $"fds: {fds} before, {OpenFds()} after");
     }
+
+    [Fact]
+    public async Task Dispose_Listener_EndsItsAcceptThread()
+    {
+        var listener = (Vmci.Sim.Internal.SimListener)_fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        Assert.True(listener.AcceptThread.IsAlive);
+
+        listener.Dispose();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (listener.AcceptThread.IsAlive && DateTime.UtcNow < deadline)
+            await Task.Delay(10, TempFabric.Ct);
+        Assert.False(listener.AcceptThread.IsAlive);
+    }
 }

@@ -41,7 +41,7 @@ public sealed class MultiProcessTests : IDisposable
         var local = await child.ReadLineAsync();
         using var server = await accept.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
 
-        Assert.Equal($"LOCAL 7 {server.RemoteAddress.Port}", local);
+        Assert.Equal($"LOCAL {VmciCid.Any} {server.RemoteAddress.Port}", local);
         Assert.Equal(7u, server.RemoteAddress.Cid);
         Assert.Equal("hello from 7\n"u8.ToArray(), await Sim.ReadExactlyAsync(server, 13));
         Assert.Equal(0, await child.StopAsync());
@@ -88,5 +88,55 @@ public sealed class MultiProcessTests : IDisposable
 
         Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[16]));
         await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], TempFabric.Ct).AsTask());
+    }
+}
+
+/// <summary>SimNetwork.FromEnvironment and SimFabric's default directory, read in a child process's environment.</summary>
+public sealed class EnvironmentTests : IDisposable
+{
+    private readonly TempFabric _fabric = new();
+
+    public void Dispose() => _fabric.Dispose();
+
+    [Fact]
+    public async Task FromEnvironment_NoCid_IsTheHostWithTheFabricsTopology()
+    {
+        _fabric.Fabric.Topology = Vmci.Sim.SimTopology.Vmware;
+
+        using var child = PeerProcess.Start("info", _fabric.Directory, cid: null, target: null, topology: null, runtimeDirectory: null);
+
+        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
+        Assert.Equal("CID 2", await child.ReadLineAsync());
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
+    }
+
+    [Fact]
+    public async Task FromEnvironment_TopologyVariable_IsWrittenToTheFabric()
+    {
+        using var child = PeerProcess.Start("info", _fabric.Directory, "9", target: null, topology: "vmware", runtimeDirectory: null);
+
+        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
+        Assert.Equal("CID 9", await child.ReadLineAsync());
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
+        Assert.Equal(Vmci.Sim.SimTopology.Vmware, _fabric.Fabric.Topology);
+    }
+
+    [Fact]
+    public async Task Open_NoFabricVariable_UsesXdgRuntimeDir()
+    {
+        using var child = PeerProcess.Start("info", fabric: null, "5", target: null, topology: null, runtimeDirectory: _fabric.Directory);
+
+        Assert.Equal($"FABRIC {Path.Combine(_fabric.Directory, "vmci-sim")}", await child.ReadLineAsync());
+    }
+
+    [Theory]
+    [InlineData("abc", null)]
+    [InlineData("1", null)]
+    [InlineData("5", "mesh")]
+    public async Task FromEnvironment_BadVariable_ThrowsEinval(string cid, string? topology)
+    {
+        using var child = PeerProcess.Start("info", _fabric.Directory, cid, target: null, topology: topology, runtimeDirectory: null);
+
+        Assert.Equal("ERR EINVAL", await child.ReadLineAsync());
     }
 }

@@ -23,7 +23,18 @@ internal sealed class PeerProcess : IDisposable
 
     public int Id => _process.Id;
 
-    public static PeerProcess Start(string mode, string fabric, uint cid, VsockAddress? target = null, string? topology = null)
+    /// <summary>Starts a peer machine with CID <paramref name="cid"/> in fabric <paramref name="fabric"/>.</summary>
+    public static PeerProcess Start(string mode, string? fabric, uint cid, VsockAddress? target = null, string? topology = null) =>
+        Start(mode, fabric, cid.ToString(CultureInfo.InvariantCulture), target, topology, null);
+
+    /// <summary>Starts a peer with exactly this environment.</summary>
+    /// <param name="mode"><c>listen</c>, <c>connect</c> or <c>info</c> (print <c>FABRIC dir</c>, <c>CID n</c>, <c>TOPOLOGY t</c>).</param>
+    /// <param name="fabric">VMCI_SIM_FABRIC, or null to leave it unset (XDG_RUNTIME_DIR and the temp directory then decide).</param>
+    /// <param name="cid">VMCI_SIM_CID as text, or null to leave it unset.</param>
+    /// <param name="target">VMCI_SIM_TEST_TARGET for <c>connect</c>.</param>
+    /// <param name="topology">VMCI_SIM_TOPOLOGY, or null.</param>
+    /// <param name="runtimeDirectory">XDG_RUNTIME_DIR, or null to leave it unset.</param>
+    public static PeerProcess Start(string mode, string? fabric, string? cid, VsockAddress? target, string? topology, string? runtimeDirectory)
     {
         var dll = typeof(PeerProcess).Assembly.Location;
         var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host ? host : "dotnet")
@@ -36,9 +47,9 @@ internal sealed class PeerProcess : IDisposable
         info.ArgumentList.Add(dll);
         info.Environment[ModeVariable] = mode;
         info.Environment[SimFabric.FabricVariable] = fabric;
-        info.Environment[SimNetwork.CidVariable] = cid.ToString(CultureInfo.InvariantCulture);
-        if (topology is not null)
-            info.Environment[SimNetwork.TopologyVariable] = topology;
+        info.Environment[SimNetwork.CidVariable] = cid;
+        info.Environment[SimNetwork.TopologyVariable] = topology;
+        info.Environment["XDG_RUNTIME_DIR"] = runtimeDirectory;
         if (target is { } t)
             info.Environment[TargetVariable] = $"{t.Cid}:{t.Port}";
         return new PeerProcess(Process.Start(info) ?? throw new InvalidOperationException("cannot start the peer process"));
@@ -71,7 +82,7 @@ internal sealed class PeerProcess : IDisposable
         _process.Dispose();
     }
 
-    /// <summary>True in a child process started by <see cref="Start"/>.</summary>
+    /// <summary>True in a child process started by <see cref="Start(string, string?, uint, VsockAddress?, string?)"/>.</summary>
     public static bool IsPeer => Environment.GetEnvironmentVariable(ModeVariable) is { Length: > 0 };
 
     /// <summary>The peer program; returns its exit code.</summary>
@@ -95,6 +106,13 @@ internal sealed class PeerProcess : IDisposable
     private static async Task<int> RunAsync(string mode)
     {
         var net = SimNetwork.FromEnvironment();
+        if (mode == "info")
+        {
+            Console.WriteLine($"FABRIC {net.Fabric.Directory}");
+            Console.WriteLine($"CID {net.LocalCid}");
+            Console.WriteLine($"TOPOLOGY {net.Fabric.Topology}");
+            return 0;
+        }
         var stdinClosed = Task.Run(() => Console.In.ReadToEnd());
         if (mode == "listen")
         {

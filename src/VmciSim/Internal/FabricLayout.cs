@@ -13,7 +13,6 @@ namespace Vmci.Sim.Internal;
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;                     the listener's Unix domain socket
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.bound               "&lt;bound cid&gt; &lt;pid&gt;" for listings
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.lock                held while a stale socket file is reclaimed
-/// &lt;fabric&gt;/&lt;cid&gt;/rst.&lt;port&gt;.&lt;pcid&gt;.&lt;pport&gt;   "the peer reset this connection" (see SimConnection)
 /// </code>
 /// </summary>
 internal sealed class FabricLayout
@@ -45,10 +44,6 @@ internal sealed class FabricLayout
     public string BoundFile(uint machine, uint port) => SocketPath(machine, port) + ".bound";
 
     public string LockFile(uint machine, uint port) => SocketPath(machine, port) + ".lock";
-
-    /// <summary>The reset marker that the peer of connection (local port, remote cid, remote port) of <paramref name="machine"/> looks for.</summary>
-    public string ResetMarker(uint machine, uint localPort, VsockAddress remote) =>
-        Path.Combine(MachineDirectory(machine), string.Create(CultureInfo.InvariantCulture, $"rst.{localPort}.{remote.Cid}.{remote.Port}"));
 
     public UnixDomainSocketEndPoint SocketEndPoint(uint machine, uint port) => new(SocketPath(machine, port));
 

@@ -4,27 +4,23 @@ namespace Vmci.Sim.Internal;
 
 /// <summary>
 /// A simulated vsock stream: the Unix domain socket itself, after the handshake. Bytes go straight through the
-/// kernel's UDS (no copy layer); only errors are translated. Peer close and peer death look as on Linux vsock:
-/// end of stream, then EPIPE on send. <see cref="Abort"/> cannot be said in-band without framing the stream, so it
-/// leaves a reset marker file in the peer's machine directory; the peer looks for it only when the stream ends or
-/// fails (never on the data path) and then reports ECONNRESET.
+/// kernel's UDS (no copy layer); only errors are translated. Close, abort and death of the peer look as on Linux
+/// vsock: end of stream, then EPIPE on send (vsock has no reset that user space can send once connected).
 /// </summary>
 internal sealed class SimConnection : IVsockConnection
 {
     private readonly Socket _socket;
-    private readonly FabricLayout _layout;
-    private readonly uint _machine;
     private readonly VsockBufferModel _options;
     private bool _sendShutdown;
-    private bool _reset;
-    private bool _markerConsumed;
     private int _disposed;
 
-    public SimConnection(Socket socket, FabricLayout layout, uint machine, VsockAddress local, VsockAddress remote, VsockBufferModel options)
+    /// <param name="socket">The UDS, after the handshake.</param>
+    /// <param name="local">getsockname: a connecting socket's CID is any (the kernel auto-binds it to (any, port)).</param>
+    /// <param name="remote">getpeername.</param>
+    /// <param name="options">This socket's options.</param>
+    public SimConnection(Socket socket, VsockAddress local, VsockAddress remote, VsockBufferModel options)
     {
         _socket = socket;
-        _layout = layout;
-        _machine = machine;
         LocalAddress = local;
         RemoteAddress = remote;
         _options = options;
@@ -38,8 +34,6 @@ internal sealed class SimConnection : IVsockConnection
 
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_reset)
-            return ValueTask.FromException<int>(VmciError.Create(Errno.ECONNRESET, "receive", Endpoint, "the peer reset the connection"));
         if (Volatile.Read(ref _disposed) != 0)
             return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, "receive", Endpoint, "the connection is closed"));
         ValueTask<int> pending;
@@ -51,18 +45,11 @@ internal sealed class SimConnection : IVsockConnection
         {
             return ValueTask.FromException<int>(Translate(e, "receive"));
         }
-        if (pending.IsCompletedSuccessfully)
-        {
-            var n = pending.Result;
-            return n > 0 || buffer.IsEmpty ? new ValueTask<int>(n) : new ValueTask<int>(OnEndOfStream());
-        }
-        return AwaitReceive(pending, buffer.IsEmpty);
+        return pending.IsCompletedSuccessfully ? pending : AwaitReceive(pending);
     }
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (_reset)
-            throw VmciError.Create(Errno.ECONNRESET, "send", Endpoint, "the peer reset the connection");
         if (_sendShutdown)
             throw VmciError.Create(Errno.EPIPE, "send", Endpoint, "this end shut down its sending side");
         if (Volatile.Read(ref _disposed) != 0)
@@ -96,30 +83,11 @@ internal sealed class SimConnection : IVsockConnection
         }
     }
 
-    public void Abort()
-    {
-        if (Volatile.Read(ref _disposed) != 0)
-            return;
-        // Leave the marker only while the peer can still see it: when our socket reads end of stream with nothing
-        // buffered, the peer has closed (or half-closed) and a marker would only be left behind.
-        var peerGone = _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
-        if (!peerGone)
-        {
-            try
-            {
-                File.WriteAllBytes(_layout.ResetMarker(RemoteMachine, RemoteAddress.Port, LocalAddress), []);
-            }
-            catch (IOException)
-            {
-                // The peer's machine directory is gone: nobody is left to tell.
-            }
-            catch (UnauthorizedAccessException)
-            {
-                // Same: a fabric we cannot write to has no peer of ours in it.
-            }
-        }
-        Dispose();
-    }
+    /// <summary>
+    /// As on Linux vsock, where an established connection has no reset that user space can send (the transport's
+    /// RST only marks the peer shut down): the peer reads end of stream, then gets EPIPE on send.
+    /// </summary>
+    public void Abort() => Dispose();
 
     public ulong GetOption(VsockOption option) => _options.Get(option);
 
@@ -130,55 +98,17 @@ internal sealed class SimConnection : IVsockConnection
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _socket.Dispose();
-        if (!_markerConsumed)
-            TryDeleteMarker();
     }
 
-    /// <summary>The machine that holds the peer: CID 1 (loopback) is our own machine.</summary>
-    private uint RemoteMachine => RemoteAddress.Cid == VmciCid.Local ? _machine : RemoteAddress.Cid;
-
-    private string OwnMarker => _layout.ResetMarker(_machine, LocalAddress.Port, RemoteAddress);
-
-    private async ValueTask<int> AwaitReceive(ValueTask<int> pending, bool emptyBuffer)
+    private async ValueTask<int> AwaitReceive(ValueTask<int> pending)
     {
-        int n;
         try
         {
-            n = await pending.ConfigureAwait(false);
+            return await pending.ConfigureAwait(false);
         }
         catch (Exception e)
         {
             throw Translate(e, "receive");
-        }
-        return n > 0 || emptyBuffer ? n : OnEndOfStream();
-    }
-
-    private int OnEndOfStream() =>
-        ConsumeResetMarker() ? throw VmciError.Create(Errno.ECONNRESET, "receive", Endpoint, "the peer reset the connection") : 0;
-
-    private bool ConsumeResetMarker()
-    {
-        if (_reset)
-            return true;
-        if (!_markerConsumed && TryDeleteMarker())
-            _reset = true;
-        return _reset;
-    }
-
-    private bool TryDeleteMarker()
-    {
-        try
-        {
-            var path = OwnMarker;
-            if (!File.Exists(path))
-                return false;
-            File.Delete(path);
-            _markerConsumed = true;
-            return true;
-        }
-        catch (IOException)
-        {
-            return false;
         }
     }
 
@@ -187,7 +117,6 @@ internal sealed class SimConnection : IVsockConnection
         VmciException v => v,
         OperationCanceledException => VmciError.Create(Errno.ECANCELED, operation, Endpoint, "cancelled by the caller", e),
         ObjectDisposedException => VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed", e),
-        SocketException s when ConsumeResetMarker() => VmciError.Create(Errno.ECONNRESET, operation, Endpoint, "the peer reset the connection", s),
         SocketException s => VmciError.FromSocketException(s, operation, Endpoint),
         _ => VmciError.Create(Errno.EIO, operation, Endpoint, e.Message, e),
     };

@@ -17,6 +17,11 @@ internal sealed class SimListener : IVsockListener
     /// <summary>How many handshakes may wait for their request at once; beyond that new ones are closed at once.</summary>
     internal const int MaxPendingHandshakes = 64;
 
+    /// <summary>How long the accept thread waits, blocking, for a request before handing the handshake to an async read.</summary>
+    private const int RequestGraceMicroseconds = 1000;
+
+    private static readonly byte[] Accepted = Handshake.FormatReply(null);
+
     private readonly Socket _socket;
     private readonly FabricLayout _layout;
     private readonly uint _machine;
@@ -24,7 +29,7 @@ internal sealed class SimListener : IVsockListener
     private readonly int _capacity;
     private readonly Channel<SimConnection> _queue = Channel.CreateUnbounded<SimConnection>(new UnboundedChannelOptions { SingleReader = false, SingleWriter = false });
     private readonly CancellationTokenSource _closing = new();
-    private readonly Task _acceptLoop;
+    private readonly Thread _acceptThread;
     private int _queued;
     private int _pendingHandshakes;
     private int _disposed;
@@ -38,13 +43,14 @@ internal sealed class SimListener : IVsockListener
         _options = options;
         // sk_acceptq_is_full() is "queued > backlog": a backlog of n holds n + 1 connections.
         _capacity = Math.Max(backlog, 0) + 1;
-        _acceptLoop = Task.Run(AcceptLoopAsync);
+        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"vmci-sim accept {bound}" };
+        _acceptThread.Start();
     }
 
     public VsockAddress LocalAddress { get; }
 
-    /// <summary>The background accept loop (tests check it ends after dispose).</summary>
-    internal Task AcceptLoop => _acceptLoop;
+    /// <summary>The background accept thread (tests check it ends after dispose).</summary>
+    internal Thread AcceptThread => _acceptThread;
 
     public async ValueTask<IVsockConnection> AcceptAsync(CancellationToken cancellationToken = default)
     {
@@ -78,22 +84,25 @@ internal sealed class SimListener : IVsockListener
             orphan.Dispose();
     }
 
-    private async Task AcceptLoopAsync()
+    /// <summary>
+    /// The accept loop runs on its own thread in a blocking accept(2): a new connection wakes it directly, one hop
+    /// fewer than an async accept (epoll thread, then a pool thread), which is most of a connect's cost. A request
+    /// already in the socket is answered right there; a slow one continues asynchronously.
+    /// </summary>
+    private void AcceptLoop()
     {
         while (true)
         {
             Socket client;
             try
             {
-                client = await _socket.AcceptAsync(_closing.Token).ConfigureAwait(false);
+                client = _socket.Accept();
             }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+            catch (Exception e) when (e is ObjectDisposedException or SocketException)
             {
                 if (Volatile.Read(ref _disposed) != 0)
                     return;
-                if (e is SocketException)
-                    continue; // e.g. ECONNABORTED: the connector gave up before we took it
-                return;
+                continue; // e.g. ECONNABORTED: the connector gave up before we took it
             }
             if (Interlocked.Increment(ref _pendingHandshakes) > MaxPendingHandshakes)
             {
@@ -133,7 +142,9 @@ internal sealed class SimListener : IVsockListener
                         return;
                     }
                     int read;
-                    if (client.Available > 0)
+                    // A connector sends its request right after connect(2), usually before this thread runs; if it is
+                    // not there yet, a short blocking wait here is far cheaper than going async. Past it, async.
+                    if (timeout is null ? client.Poll(RequestGraceMicroseconds, SelectMode.SelectRead) : client.Available > 0)
                     {
                         read = client.Receive(buffer.AsSpan(length), SocketFlags.None);
                     }
@@ -191,8 +202,8 @@ internal sealed class SimListener : IVsockListener
             return false;
         }
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
-        client.Send(Handshake.FormatReply(null), SocketFlags.None);
-        var connection = new SimConnection(client, _layout, _machine, request.Destination, request.Source, _options.Clone());
+        client.Send(Accepted, SocketFlags.None);
+        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone());
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
