@@ -14,6 +14,8 @@ public static class Program
         var rest = args.Skip(1).ToArray();
         switch (command)
         {
+            case "e2e":
+                return E2eBench.Run(rest);
             case "sim":
                 return await SimBench.RunAsync(rest);
             default:

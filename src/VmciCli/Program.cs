@@ -1,5 +1,7 @@
 using System.CommandLine;
 using Vmci.Cli.Conformance;
+using Vmci.Cli.Sim;
+using Vmci.Cli.Smoke;
 
 namespace Vmci.Cli;
 
@@ -11,6 +13,11 @@ internal static class Program
         var root = new RootCommand("vmci: ZeroMQ vmci:// conformance, simulator and VM smoke tools")
         {
             ConformanceCommand.Create(),
+            SmokeCommands.Cid(),
+            SmokeCommands.Echo(),
+            SmokeCommands.Ping(),
+            CatCommand.Create(),
+            SimCommands.Create(),
         };
         return root.Parse(args).Invoke();
     }

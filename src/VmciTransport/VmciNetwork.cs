@@ -1,5 +1,3 @@
-using System.Diagnostics.CodeAnalysis;
-
 namespace Vmci.Transport;
 
 /// <summary>
@@ -72,18 +70,10 @@ public static class VmciNetwork
         };
     }
 
-    // The kernel backend (Linux/KernelVsockNetwork.cs) is written on its own branch; it is looked up by name so
-    // that this file compiles with or without it. Once merged this becomes `new Linux.KernelVsockNetwork()`.
-    [UnconditionalSuppressMessage("Trimming", "IL2026", Justification = "Temporary lookup until the kernel backend is merged.")]
-    [UnconditionalSuppressMessage("Trimming", "IL2072", Justification = "Temporary lookup until the kernel backend is merged.")]
-    private static IVsockNetwork CreateKernel()
+    private static Linux.KernelVsockNetwork CreateKernel()
     {
         if (!OperatingSystem.IsLinux())
             throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", "vsock", "AF_VSOCK exists on Linux only");
-        var type = typeof(VmciNetwork).Assembly.GetType("Vmci.Transport.Linux.KernelVsockNetwork")
-            ?? typeof(VmciNetwork).Assembly.GetType("Vmci.Transport.KernelVsockNetwork");
-        return type is not null && Activator.CreateInstance(type, nonPublic: true) is IVsockNetwork network
-            ? network
-            : throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", "vsock", "this build has no kernel backend");
+        return new Linux.KernelVsockNetwork();
     }
 }

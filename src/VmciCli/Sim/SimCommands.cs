@@ -1,0 +1,41 @@
+using System.CommandLine;
+using Spectre.Console;
+using Vmci.Sim;
+
+namespace Vmci.Cli.Sim;
+
+/// <summary><c>vmci sim status</c>: the simulated machines (CIDs) of a fabric and their listeners.</summary>
+internal static class SimCommands
+{
+    public static Command Create()
+    {
+        var fabric = new Option<string?>("--fabric") { Description = "the fabric directory (default: $VMCI_SIM_FABRIC, else a per-user directory)" };
+        var status = new Command("status", "List the fabric's topology, simulated CIDs and listeners.") { fabric };
+        status.SetAction(parse =>
+        {
+            SimFabric opened;
+            try
+            {
+                opened = SimFabric.Open(parse.GetValue(fabric));
+            }
+            catch (VmciException e)
+            {
+                Console.Error.WriteLine($"vmci: {e.Message}");
+                return 1;
+            }
+            AnsiConsole.MarkupLine($"fabric [bold]{Markup.Escape(opened.Directory)}[/], topology [bold]{opened.Topology.ToString().ToLowerInvariant()}[/]");
+            var table = new Table().Border(TableBorder.Rounded).AddColumn("CID").AddColumn("Listener").AddColumn("PID").AddColumn("State");
+            foreach (var machine in opened.Snapshot().OrderBy(m => m.Cid))
+            {
+                if (machine.Listeners.Count == 0)
+                    table.AddRow(machine.Cid.ToString(System.Globalization.CultureInfo.InvariantCulture), "-", "-", "-");
+                foreach (var l in machine.Listeners.OrderBy(l => l.Address.Port))
+                    table.AddRow(machine.Cid.ToString(System.Globalization.CultureInfo.InvariantCulture), l.Address.ToString(),
+                        l.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), l.IsStale ? "[yellow]stale[/]" : "[green]listening[/]");
+            }
+            AnsiConsole.Write(table);
+            return 0;
+        });
+        return new Command("sim", "Inspect the simulator's fabric.") { status };
+    }
+}
