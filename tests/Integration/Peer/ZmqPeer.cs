@@ -110,7 +110,7 @@ public static class ZmqPeer
             case "req":
                 TimeSpan? timeout = options.ContainsKey("timeout") ? TimeSpan.FromMilliseconds(Number("timeout", 0)) : null;
                 Finish(ZmqRoles.Request(() => Open("req", bind, endpoint), cid, Number("first", 0), count, timeout, (int)Number("retries", int.MaxValue), ct));
-                    return;
+                return;
 
             case "dealer":
                 var identity = options.GetValueOrDefault("identity") ?? throw new ArgumentException("dealer needs identity=NAME");
