@@ -83,7 +83,8 @@ internal static class Paths
             {
                 failure = e;
             }
-        }) { IsBackground = true, Name = "push " + row };
+        })
+        { IsBackground = true, Name = "push " + row };
         sender.Start();
         try
         {
@@ -128,7 +129,8 @@ internal static class Paths
                 if (rep.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(200), out var request))
                     rep.SendFrame(request);
             }
-        }) { IsBackground = true, Name = "rep " + row };
+        })
+        { IsBackground = true, Name = "rep " + row };
         server.Start();
         try
         {

@@ -34,7 +34,8 @@ internal static class RawStream
             {
                 failure = e;
             }
-        }) { IsBackground = true, Name = "uds sender" };
+        })
+        { IsBackground = true, Name = "uds sender" };
         sender.Start();
         using var accepted = Accept(listener, "uds push/pull");
         using var input = new BufferedStream(new NetworkStream(accepted, ownsSocket: false), 64 * 1024);
@@ -76,7 +77,8 @@ internal static class RawStream
             catch (SocketException)
             {
             }
-        }) { IsBackground = true, Name = "uds echo" };
+        })
+        { IsBackground = true, Name = "uds echo" };
         server.Start();
         using var client = Connect(path);
         client.ReceiveTimeout = (int)Paths.Watchdog.TotalMilliseconds;

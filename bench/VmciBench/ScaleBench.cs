@@ -122,7 +122,8 @@ internal static class ScaleBench
             for (var i = 0; i < count && !done.IsSet; i++)
                 while (!push.TrySendFrame(TimeSpan.FromMilliseconds(200), payload) && !done.IsSet) { }
             done.Wait();
-        }) { IsBackground = true };
+        })
+        { IsBackground = true };
         sender.Start();
         var samples = new List<long>();
         var every = count / 20;
