@@ -20,6 +20,18 @@ public static class E2eBench
 
     public static int Run(string[] args)
     {
+        var rc = RunOnce(args);
+        if (rc == 1 && args.Contains("--guard"))
+        {
+            // One retry: the guard is for large regressions, and a shared machine can halve any figure for a while.
+            Console.Error.WriteLine("guard: failed once; measuring again before failing");
+            rc = RunOnce(args);
+        }
+        return rc;
+    }
+
+    private static int RunOnce(string[] args)
+    {
         var quick = args.Contains("--quick");
         var guard = args.Contains("--guard");
         quick |= guard;
@@ -56,12 +68,12 @@ public static class E2eBench
                 var count = (int)Math.Clamp(budget / size, 200, quick ? 150_000 : 2_000_000);
                 if (backend == "vsock")
                     count = Math.Max(100, count / 10); // TCG guests are slow
-                var results = paths.Select(p => Measure(() => p.Throughput(size, count), ref failures)).ToArray();
+                var results = Rounds(paths, p => p.Throughput(size, count / Rounds(quick)), quick, ref failures, r => r.MBPerSec);
                 table.Row($"push/pull {Label(size)} msg/s", results.Select(r => r.MsgPerSec).ToArray(), true, size);
                 table.Row($"push/pull {Label(size)} MB/s", results.Select(r => r.MBPerSec).ToArray(), true, size);
             }
             var trips = backend == "vsock" ? 300 : quick ? 2000 : 20_000;
-            var rtts = paths.Select(p => Measure(() => p.RoundTrips(trips), ref failures)).ToArray();
+            var rtts = Rounds(paths, p => p.RoundTrips(trips / Rounds(quick)), quick, ref failures, r => -r.P50);
             table.Row("req/rep p50 us", rtts.Select(r => r.P50).ToArray(), false, 0);
             table.Row("req/rep p99 us", rtts.Select(r => r.P99).ToArray(), false, 0);
             var checks = Targets.Check(table, vmci.Name);
@@ -103,6 +115,25 @@ public static class E2eBench
             {
             }
         }
+    }
+
+    private static int Rounds(bool quick) => quick ? 3 : 5;
+
+    // Alternating rounds (tcp, vmci, uds, tcp, ...) so that load from other processes hits every path alike;
+    // each path's figure is its median round (by <paramref name="key"/>).
+    private static T[] Rounds<T>(BenchPath[] paths, Func<BenchPath, T> run, bool quick, ref int failures, Func<T, double> key)
+        where T : struct
+    {
+        var samples = paths.Select(_ => new List<T>()).ToArray();
+        for (var round = 0; round < Rounds(quick); round++)
+        {
+            for (var i = 0; i < paths.Length; i++)
+            {
+                var path = paths[i];
+                samples[i].Add(Measure(() => run(path), ref failures));
+            }
+        }
+        return samples.Select(list => list.OrderBy(key).ElementAt(list.Count / 2)).ToArray();
     }
 
     private static T Measure<T>(Func<T> run, ref int failures) where T : struct
