@@ -57,7 +57,10 @@ public static class E2eBench
                 ? Paths.Vmci("vmci(sim)", fabric!.Join(VmciCid.Host), fabric.Join(VmciCid.FirstGuest), VmciCid.Host)
                 : Paths.Vmci("vmci(vsock)", VmciNetwork.Kernel, VmciNetwork.Kernel, VmciCid.Local);
             var paths = new[] { Paths.Tcp(), vmci, Paths.Uds(Path.Combine(dir, "raw.sock")) };
+            // Scale first, in a fresh process, so that the memory figures are not blurred by the heap of the table's runs.
+            var scale = fabric is null ? null : ScaleBench.Run(fabric, quick);
             var table = new Table(paths.Select(p => p.Name).ToArray());
+            Console.WriteLine();
             Console.WriteLine($"e2e {(quick ? "quick" : "full")} backend={backend}  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  "
                 + $"{Environment.ProcessorCount} cpus  {System.Runtime.InteropServices.RuntimeInformation.OSDescription}  .NET {Environment.Version}");
             table.Header();
@@ -77,9 +80,6 @@ public static class E2eBench
             table.Row("req/rep p50 us", rtts.Select(r => r.P50).ToArray(), false, 0);
             table.Row("req/rep p99 us", rtts.Select(r => r.P99).ToArray(), false, 0);
             var checks = Targets.Check(table, vmci.Name);
-            Dictionary<string, object>? scale = null;
-            if (fabric is not null)
-                scale = ScaleBench.Run(fabric, dir, quick);
             if (jsonFile is not null)
             {
                 File.WriteAllText(jsonFile, JsonSerializer.Serialize(new Dictionary<string, object?>

@@ -20,7 +20,7 @@ internal static class ScaleBench
     private const int ListenersPerCid = 4;
     private const int FirstCid = 100;
 
-    public static Dictionary<string, object> Run(SimFabric fabric, string dir, bool quick)
+    public static Dictionary<string, object> Run(SimFabric fabric, bool quick)
     {
         var result = new Dictionary<string, object>();
         Console.WriteLine();
@@ -54,6 +54,7 @@ internal static class ScaleBench
         var target = new VsockAddress(VmciCid.Host, port);
         Collect();
         var rssBefore = Rss();
+        var heapBefore = GC.GetTotalMemory(forceFullCollection: true);
         var fdsBefore = Fds();
         var connections = new IVsockConnection[n];
         var watch = Stopwatch.StartNew();
@@ -71,10 +72,13 @@ internal static class ScaleBench
         var connectMs = watch.Elapsed.TotalMilliseconds;
         Collect();
         var rss = Rss();
+        var heap = GC.GetTotalMemory(forceFullCollection: true);
         var fds = Fds();
         var perConnection = (rss - rssBefore) / n;
         Print(result, "connections", n, $"{n} connections through the relay: {connectMs:F0} ms to connect+handshake ({connectMs * 1000 / n:F0} us each)");
         Print(result, "rss_per_connection_bytes", perConnection, $"RSS {rssBefore >> 20} -> {rss >> 20} MiB: {perConnection / 1024.0:F1} KiB per connection (target < 64 KiB)");
+        Print(result, "managed_bytes_per_connection", (heap - heapBefore) / n,
+            $"managed heap {heapBefore >> 20} -> {heap >> 20} MiB: {(heap - heapBefore) / n / 1024.0:F1} KiB per connection (relay buffers, tasks, both socket ends)");
         Print(result, "fds_per_connection", (fds - fdsBefore) / (double)n, $"fds {fdsBefore} -> {fds} ({(fds - fdsBefore) / (double)n:F1} per connection, both ends in this process)");
         result["connect_ms"] = connectMs;
         result["peak_rss_bytes"] = Hwm();
