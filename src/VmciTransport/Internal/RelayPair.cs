@@ -55,7 +55,7 @@ internal sealed class RelayPair
     {
         try
         {
-            for (var more = false; ; )
+            for (var more = false; ;)
             {
                 // Zero-byte read: wait for data without holding a buffer (skipped while reads fill the chunk).
                 if (!more)
