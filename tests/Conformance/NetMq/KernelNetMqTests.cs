@@ -6,7 +6,7 @@ namespace Conformance.NetMq;
 
 /// <summary>
 /// The NetMQ suite on the real Linux kernel (AF_VSOCK). Runs only in the guest of eng/guest-run.sh (root,
-/// vsock_loopback: local CID 1); everywhere else every test skips with the reason and AF_VSOCK is never touched.
+/// vsock_loopback: local CID 1) and in the VMware VMs of vagrant/; everywhere else every test skips with the reason and AF_VSOCK is never touched.
 /// </summary>
 [Trait("Backend", "vsock")]
 public sealed class KernelNetMqTests : NetMqConformance
@@ -18,8 +18,8 @@ public sealed class KernelNetMqTests : NetMqConformance
         return VmciNetwork.Kernel;
     }
 
-    /// <summary>vsock_loopback only: the local CID is VMADDR_CID_LOCAL (1).</summary>
-    protected override uint LocalCid => VmciCid.Local;
+    /// <summary>The kernel's local CID: 1 in the QEMU guest (vsock_loopback only), the VM's CID in a VMware VM.</summary>
+    protected override uint LocalCid => Network.GetLocalCid();
 
     /// <summary>The guest runs as root: CAP_NET_BIND_SERVICE.</summary>
     protected override bool CanBindReservedPorts => Environment.UserName == "root";
