@@ -180,15 +180,15 @@ public static class VmciSocketExtensions
     }
 
     /// <summary>
-    /// True for a vmci endpoint. A string without <c>://</c> is EINVAL here: NetMQ 4.0.4.5's own parser would crash on
+    /// True for a vmci endpoint. A string without <c>://</c> or with an empty scheme is EINVAL here (SPEC §1): NetMQ 4.0.4.5's own parser would crash on
     /// it with an <see cref="ArgumentOutOfRangeException"/> from Substring.
     /// </summary>
     private static bool IsVmci(string endpoint, string operation)
     {
         if (VmciEndpoint.HasVmciScheme(endpoint))
             return true;
-        if (!endpoint.Contains("://", StringComparison.Ordinal))
-            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.EINVAL, operation, endpoint, "an endpoint is <scheme>://<address>"));
+        if (endpoint.IndexOf("://", StringComparison.Ordinal) <= 0)
+            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.EINVAL, operation, endpoint, "an endpoint is <scheme>://<address> with a non-empty scheme"));
         return false;
     }
 
