@@ -27,7 +27,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "bind"))
         {
             socket.Bind(endpoint);
             return;
@@ -67,7 +67,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "unbind"))
         {
             socket.Unbind(endpoint);
             return;
@@ -97,7 +97,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "connect"))
         {
             socket.Connect(endpoint);
             return;
@@ -139,7 +139,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "disconnect"))
         {
             socket.Disconnect(endpoint);
             return;
@@ -177,6 +177,19 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         return SocketState.Of(socket).Options;
+    }
+
+    /// <summary>
+    /// True for a vmci endpoint. A string without <c>://</c> or with an empty scheme is EINVAL here (SPEC §1): NetMQ 4.0.4.5's own parser would crash on
+    /// it with an <see cref="ArgumentOutOfRangeException"/> from Substring.
+    /// </summary>
+    private static bool IsVmci(string endpoint, string operation)
+    {
+        if (VmciEndpoint.HasVmciScheme(endpoint))
+            return true;
+        if (endpoint.IndexOf("://", StringComparison.Ordinal) <= 0)
+            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.EINVAL, operation, endpoint, "an endpoint is <scheme>://<address> with a non-empty scheme"));
+        return false;
     }
 
     private static string TcpEndpoint(int port) => "tcp://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);
