@@ -46,6 +46,7 @@ public static class VmciSocketExtensions
             var tcp = socket.Options.LastEndpoint!;
             relay = new BindRelay(listener, Port(tcp));
             var resolved = relay.LocalAddress.ToString();
+            state.Linger = socket.Options.Linger;
             state.AddBind(resolved, relay);
             relay.Start();
             state.Last = (tcp, resolved);
@@ -122,6 +123,7 @@ public static class VmciSocketExtensions
             relay.Start();
             var tcp = TcpEndpoint(relay.Port);
             socket.Connect(tcp);
+            state.Linger = socket.Options.Linger;
             state.AddConnect(endpoint, relay);
             state.Last = (tcp, relay.Remote.ToString());
         }

@@ -38,11 +38,14 @@ internal sealed class RelayPair
     /// <summary>Completes when both directions have finished and both sockets are closed.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
+    /// <summary>Completes when everything NetMQ wrote (up to its end of stream) has been sent on vsock.</summary>
+    public Task Upstream { get; private set; } = Task.CompletedTask;
+
     /// <summary>Starts both pumps.</summary>
     public void Start()
     {
         _tcp.NoDelay = true;
-        var up = Task.Run(TcpToVsockAsync);
+        var up = Upstream = Task.Run(TcpToVsockAsync);
         var down = Task.Run(VsockToTcpAsync);
         Completion = Task.WhenAll(up, down).ContinueWith(_ => Close(abort: false), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
