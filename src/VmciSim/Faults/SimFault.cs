@@ -1,27 +1,36 @@
+using System.Text.Json.Serialization;
+
 namespace Vmci.Sim;
 
 /// <summary>The kinds of fault the simulator can inject (docs/reliability.md describes each one).</summary>
 public enum SimFaultKind
 {
     /// <summary>Every send of a matching connection waits <see cref="SimFault.LatencyMilliseconds"/> ± <see cref="SimFault.JitterMilliseconds"/> first.</summary>
+    [JsonStringEnumMemberName("latency")]
     Latency,
 
     /// <summary>Each direction of a matching connection carries at most <see cref="SimFault.BytesPerSecond"/>.</summary>
+    [JsonStringEnumMemberName("bandwidth")]
     Bandwidth,
 
     /// <summary>Live connections of the CID (pair) that exist when the fault is added are reset: ECONNRESET on both ends.</summary>
+    [JsonStringEnumMemberName("reset")]
     Reset,
 
     /// <summary>The CID (pair) cannot talk: live connections stall, new connects wait and then fail with ETIMEDOUT.</summary>
+    [JsonStringEnumMemberName("partition")]
     Partition,
 
     /// <summary>A suspended VM: everything of the CID stalls (nothing is lost) until the fault is cleared (resume).</summary>
+    [JsonStringEnumMemberName("pause")]
     Pause,
 
     /// <summary>New connections to the CID are refused with ECONNRESET (the kernel's RST); live ones carry on.</summary>
+    [JsonStringEnumMemberName("refuse")]
     Refuse,
 
     /// <summary>The VM came back from a snapshot as <see cref="SimFault.ToCid"/>: its listeners move there, its live connections reset.</summary>
+    [JsonStringEnumMemberName("cid-change")]
     CidChange,
 }
 

@@ -15,6 +15,22 @@ internal sealed partial class SimConnection : IFaultTarget
     private readonly uint _peerMachine;
     private readonly DateTime _createdUtc;
     private volatile SimFault? _resetBy;
+    private TaskCompletionSource? _closed;
+
+    public Task Closed
+    {
+        get
+        {
+            if (Volatile.Read(ref _closed) is null)
+                Interlocked.CompareExchange(ref _closed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), null);
+            if (Volatile.Read(ref _disposed) != 0)
+                _closed!.TrySetResult();
+            return _closed!.Task;
+        }
+    }
+
+    /// <summary>Called by Dispose: wakes operations stalled by a fault.</summary>
+    private void SignalClosed() => Volatile.Read(ref _closed)?.TrySetResult();
 
     public SimFault? ResetBy(FaultSet set) => _resetBy is null ? set.ResetSince(_machine, _peerMachine, _createdUtc) : null;
 

@@ -117,6 +117,7 @@ internal sealed partial class SimConnection : IVsockConnection
             return;
         _faults.Unregister(this);
         _socket.Dispose();
+        SignalClosed();
     }
 
     private async ValueTask<int> AwaitReceive(ValueTask<int> pending)

@@ -253,6 +253,8 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
     {
     }
 
+    Task IFaultTarget.Closed => Task.Delay(Timeout.Infinite, _closing.Token);
+
     private static void Refuse(Socket client, Errno errno)
     {
         try

@@ -67,6 +67,6 @@ internal static class FaultFile
 internal sealed record FaultDocument(long Version, long NextId, SimFault[]? Faults);
 
 [JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
-    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingDefault)]
+    UseStringEnumConverter = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(FaultDocument))]
 internal sealed partial class FaultJsonContext : JsonSerializerContext;

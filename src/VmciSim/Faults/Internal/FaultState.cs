@@ -91,7 +91,14 @@ internal sealed class FaultState
             target?.ThrowIfReset();
             if (!set.IsStalled(a, b))
                 return;
-            await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            if (target is null)
+            {
+                await changed.WaitAsync(cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+            var closed = target.Closed;
+            await Task.WhenAny(changed, closed).WaitAsync(cancellationToken).ConfigureAwait(false);
+            ObjectDisposedException.ThrowIf(closed.IsCompleted, target);
         }
     }
 
@@ -142,4 +149,7 @@ internal interface IFaultTarget
 
     /// <summary>Throws ECONNRESET when reset.</summary>
     void ThrowIfReset();
+
+    /// <summary>Completes when the target is disposed (wakes operations stalled by a fault).</summary>
+    Task Closed { get; }
 }
