@@ -129,7 +129,25 @@ internal static class Framing
 /// <summary>Process-wide resource counts (Linux).</summary>
 internal static class Resources
 {
-    public static int OpenFds() => System.IO.Directory.GetFiles("/proc/self/fd").Length;
+    /// <summary>Open fds, not counting assembly files the runtime maps as it loads them (not a leak).</summary>
+    public static int OpenFds() => FdTargets().Count(t => !t.EndsWith(".dll", StringComparison.Ordinal));
+
+    private static IEnumerable<string> FdTargets() => System.IO.Directory.GetFiles("/proc/self/fd").Select(f =>
+    {
+        try
+        {
+            var target = new FileInfo(f).LinkTarget ?? "?";
+            return target.StartsWith("socket:", StringComparison.Ordinal) ? "socket" : target;
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
+    });
+
+    /// <summary>What the open fds are, grouped ("socket" ×n, "anon_inode:[eventfd]" ×n, files), for failure messages.</summary>
+    public static string DescribeFds() => string.Join(", ", FdTargets().Where(t => !t.EndsWith(".dll", StringComparison.Ordinal))
+        .GroupBy(t => t).OrderByDescending(g => g.Count()).Select(g => $"{g.Key} x{g.Count()}"));
 
     public static int Threads()
     {
