@@ -1,10 +1,14 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 
 namespace VmciBench;
 
 /// <summary>
-/// Entry point. <c>e2e [--quick] [--json FILE]</c>: the end-to-end table (NetMQ tcp vs vmci);
-/// <c>sim [--quick]</c>: simulator vs raw Unix domain sockets; anything else goes to BenchmarkDotNet.
+/// Entry point. <c>e2e [--quick] [--guard] [--backend sim|vsock] [--json FILE] [--plot FILE.svg]</c>: the
+/// end-to-end table (NetMQ tcp vs vmci vs raw UDS) and the scale checks; <c>sim [--quick]</c>: simulator vs raw
+/// Unix domain sockets; <c>micro [BenchmarkDotNet args]</c>: the micro-benchmarks (short in-process job).
 /// </summary>
 public static class Program
 {
@@ -18,9 +22,14 @@ public static class Program
                 return E2eBench.Run(rest);
             case "sim":
                 return await SimBench.RunAsync(rest);
+            case "micro":
+                var config = DefaultConfig.Instance.AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance));
+                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(rest, config);
+                return 0;
             default:
-                BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-                return await Task.FromResult(0);
+                Console.Error.WriteLine("usage: VmciBench e2e [--quick] [--guard] [--backend sim|vsock] [--json FILE] [--plot FILE.svg]"
+                    + " | sim [--quick] | micro [--filter PATTERN]");
+                return 2;
         }
     }
 }

@@ -9,7 +9,7 @@ namespace VmciBench;
 /// <summary>
 /// <c>sim [--quick]</c>: the simulator against raw Unix domain sockets, in one process, side by side: connect+accept
 /// rate (connect, accept, close both; sequential) and stream throughput (one connection, 64 KiB sends). Each figure is
-/// the median of several alternating rounds. Targets (docs/simulator.md): throughput ≥ 0.95×, connect rate ≥ 0.5× raw.
+/// the median and the best of several alternating rounds. Targets (docs/simulator.md): throughput ≥ 0.95×, connect rate ≥ 0.5× raw.
 /// </summary>
 public static class SimBench
 {
@@ -19,8 +19,8 @@ public static class SimBench
     {
         var quick = args.Contains("--quick");
         var connects = quick ? 2_000 : 10_000;
-        var bytes = (quick ? 256L : 1024L) * 1024 * 1024;
-        var rounds = quick ? 3 : 5;
+        var bytes = (quick ? 128L : 512L) * 1024 * 1024;
+        var rounds = quick ? 5 : 9;
         var root = Path.Combine(Path.GetTempPath(), "vbench-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(root);
         try
@@ -29,7 +29,7 @@ public static class SimBench
             var host = fabric.Join(2);
             var guest = fabric.Join(5);
             Console.WriteLine($"VmciSim vs raw Unix domain sockets — {Environment.ProcessorCount} cores, .NET {Environment.Version}, "
-                + $"{connects} connects, {bytes >> 20} MiB streamed, median of {rounds} rounds{(quick ? " (quick)" : "")}");
+                + $"{connects} connects, {bytes >> 20} MiB streamed per round, {rounds} alternating rounds{(quick ? " (quick)" : "")}");
 
             // Warm-up (JIT, thread pool) for both.
             await RawConnectRateAsync(root, 200);
@@ -49,10 +49,14 @@ public static class SimBench
                 simTput.Add(await SimThroughputAsync(host, guest, bytes));
             }
 
+            // Median: the typical round. Best: the round least disturbed by other processes (the ratio of bests is
+            // the fairer comparison on a busy machine).
             Console.WriteLine();
             Console.WriteLine($"{"metric",-26} {"raw UDS",14} {"sim",14} {"sim/raw",8} {"target",7}");
-            Row("connect+accept /s", Median(rawRate), Median(simRate), 0.5, "F0");
-            Row("stream MiB/s", Median(rawTput), Median(simTput), 0.95, "F0");
+            Row("connect+accept /s median", Median(rawRate), Median(simRate), 0.5, "F0");
+            Row("connect+accept /s best", rawRate.Max(), simRate.Max(), 0.5, "F0");
+            Row("stream MiB/s median", Median(rawTput), Median(simTput), 0.95, "F0");
+            Row("stream MiB/s best", rawTput.Max(), simTput.Max(), 0.95, "F0");
             return 0;
         }
         finally

@@ -42,8 +42,8 @@ public interface IVsockListener : IDisposable
 }
 
 /// <summary>
-/// A connected vsock stream: ordered bytes both ways, half-close, reset. Disposing it closes it gracefully
-/// (the peer reads end of stream); <see cref="Abort"/> resets it instead.
+/// A connected vsock stream: ordered bytes both ways, half-close. Disposing it closes it (the peer reads end of
+/// stream, then EPIPE on send); <see cref="Abort"/> closes it at once without waiting for a graceful shutdown.
 /// </summary>
 public interface IVsockConnection : IDisposable
 {
@@ -57,17 +57,20 @@ public interface IVsockConnection : IDisposable
     VsockAddress RemoteAddress { get; }
 
     /// <summary>Receives at most <paramref name="buffer"/>.Length bytes; 0 means the peer shut down its sending side.</summary>
-    /// <exception cref="VmciException">ECONNRESET when the peer reset or died.</exception>
+    /// <exception cref="VmciException">ECONNRESET when the connection was reset (on the simulator: the peer closed with unread data).</exception>
     ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default);
 
     /// <summary>Sends every byte of <paramref name="buffer"/>, waiting while the peer's buffer is full.</summary>
-    /// <exception cref="VmciException">EPIPE after <see cref="ShutdownSend"/>; ECONNRESET when the peer reset or died.</exception>
+    /// <exception cref="VmciException">EPIPE after <see cref="ShutdownSend"/> or once the peer closed; ECONNRESET when the connection was reset.</exception>
     ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default);
 
     /// <summary>Half-close: the peer reads end of stream; this end can still receive.</summary>
     void ShutdownSend();
 
-    /// <summary>Resets the connection: the peer's next receive or send fails with ECONNRESET.</summary>
+    /// <summary>
+    /// Closes at once. Linux vsock has no user-triggered reset on an established stream: the peer reads end of
+    /// stream, then gets EPIPE on send (observed in the QEMU guest; the simulator does the same).
+    /// </summary>
     void Abort();
 
     /// <summary>Reads a socket option back (getsockopt at level AF_VSOCK).</summary>

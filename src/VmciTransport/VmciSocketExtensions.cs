@@ -27,7 +27,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "bind"))
         {
             socket.Bind(endpoint);
             return;
@@ -46,6 +46,7 @@ public static class VmciSocketExtensions
             var tcp = socket.Options.LastEndpoint!;
             relay = new BindRelay(listener, Port(tcp));
             var resolved = relay.LocalAddress.ToString();
+            state.Linger = socket.Options.Linger;
             state.AddBind(resolved, relay);
             relay.Start();
             state.Last = (tcp, resolved);
@@ -67,7 +68,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "unbind"))
         {
             socket.Unbind(endpoint);
             return;
@@ -97,7 +98,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "connect"))
         {
             socket.Connect(endpoint);
             return;
@@ -122,6 +123,7 @@ public static class VmciSocketExtensions
             relay.Start();
             var tcp = TcpEndpoint(relay.Port);
             socket.Connect(tcp);
+            state.Linger = socket.Options.Linger;
             state.AddConnect(endpoint, relay);
             state.Last = (tcp, relay.Remote.ToString());
         }
@@ -139,7 +141,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!VmciEndpoint.HasVmciScheme(endpoint))
+        if (!IsVmci(endpoint, "disconnect"))
         {
             socket.Disconnect(endpoint);
             return;
@@ -177,6 +179,19 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         return SocketState.Of(socket).Options;
+    }
+
+    /// <summary>
+    /// True for a vmci endpoint. A string without <c>://</c> or with an empty scheme is EINVAL here (SPEC §1): NetMQ 4.0.4.5's own parser would crash on
+    /// it with an <see cref="ArgumentOutOfRangeException"/> from Substring.
+    /// </summary>
+    private static bool IsVmci(string endpoint, string operation)
+    {
+        if (VmciEndpoint.HasVmciScheme(endpoint))
+            return true;
+        if (endpoint.IndexOf("://", StringComparison.Ordinal) <= 0)
+            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.EINVAL, operation, endpoint, "an endpoint is <scheme>://<address> with a non-empty scheme"));
+        return false;
     }
 
     private static string TcpEndpoint(int port) => "tcp://127.0.0.1:" + port.ToString(CultureInfo.InvariantCulture);

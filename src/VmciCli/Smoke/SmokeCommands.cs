@@ -40,7 +40,7 @@ internal static class SmokeCommands
         command.SetAction((parse, ct) => Task.FromResult(Guard(() =>
         {
             using var rep = new ResponseSocket();
-            rep.Options.Linger = TimeSpan.Zero;
+            rep.Options.Linger = TimeSpan.FromSeconds(2); // the last reply still leaves when --count ends the loop
             rep.VmciOptions().Network = backend.Create(parse);
             rep.VmciBind(parse.GetValue(bind)!);
             Console.WriteLine($"echo: listening on {rep.VmciLastEndpoint()} ({rep.VmciOptions().Network.Name})");

@@ -64,7 +64,29 @@ internal abstract class RelayBase : IDisposable
         _stopping.Dispose();
     }
 
-    /// <summary>Closes the listening socket so that pending accepts end.</summary>
+    /// <summary>
+    /// Closes like a NetMQ socket with linger: no new connections, then up to <paramref name="linger"/> for each pair
+    /// to forward what NetMQ still flushes into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
+    /// </summary>
+    public void Close(TimeSpan linger)
+    {
+        if (linger > TimeSpan.Zero)
+        {
+            RelayPair[] pairs;
+            lock (_gate)
+            {
+                if (_disposed)
+                    return;
+                pairs = [.. _pairs];
+            }
+            _stopping.Cancel();
+            CloseListener();
+            Task.WhenAll(pairs.Select(p => p.Upstream)).Wait(linger);
+        }
+        Dispose();
+    }
+
+    /// <summary>Closes the listening socket so that pending accepts end (called at most twice; idempotent).</summary>
     protected abstract void CloseListener();
 
     /// <summary>Remembers a background loop so that <see cref="Dispose"/> can wait for it.</summary>

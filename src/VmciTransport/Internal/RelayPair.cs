@@ -8,13 +8,17 @@ namespace Vmci.Transport.Internal;
 /// direction is one loop: wait for data, copy at most <see cref="ChunkSize"/> bytes, send them all before
 /// reading again — so a slow receiver stalls the sender (back-pressure) and the relay never holds more than
 /// one chunk per direction. The TCP side waits with a zero-byte read and rents its chunk only while data is
-/// there, so an idle direction holds no buffer. End of stream is forwarded as a half-close; an error on
+/// there; the vsock side waits in a 1 KiB buffer and rents its chunk only while reads fill it, so an idle
+/// connection holds 1 KiB, not 128 KiB. End of stream is forwarded as a half-close; an error on
 /// either side resets both.
 /// </summary>
 internal sealed class RelayPair
 {
     /// <summary>The copy chunk size: 64 KiB, rented from the shared pool.</summary>
     public const int ChunkSize = 64 * 1024;
+
+    /// <summary>The buffer an idle vsock-to-tcp direction waits in (see <see cref="VsockToTcpAsync"/>).</summary>
+    public const int IdleBufferSize = 1024;
 
     private readonly Socket _tcp;
     private readonly IVsockConnection _vsock;
@@ -34,11 +38,14 @@ internal sealed class RelayPair
     /// <summary>Completes when both directions have finished and both sockets are closed.</summary>
     public Task Completion { get; private set; } = Task.CompletedTask;
 
+    /// <summary>Completes when everything NetMQ wrote (up to its end of stream) has been sent on vsock.</summary>
+    public Task Upstream { get; private set; } = Task.CompletedTask;
+
     /// <summary>Starts both pumps.</summary>
     public void Start()
     {
         _tcp.NoDelay = true;
-        var up = Task.Run(TcpToVsockAsync);
+        var up = Upstream = Task.Run(TcpToVsockAsync);
         var down = Task.Run(VsockToTcpAsync);
         Completion = Task.WhenAll(up, down).ContinueWith(_ => Close(abort: false), CancellationToken.None,
             TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
@@ -51,10 +58,11 @@ internal sealed class RelayPair
     {
         try
         {
-            while (true)
+            for (var more = false; ;)
             {
-                // Zero-byte read: wait for data without holding a buffer.
-                await _tcp.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
+                // Zero-byte read: wait for data without holding a buffer (skipped while reads fill the chunk).
+                if (!more)
+                    await _tcp.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None).ConfigureAwait(false);
                 var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
                 try
                 {
@@ -65,6 +73,7 @@ internal sealed class RelayPair
                         return;
                     }
                     await _vsock.SendAsync(chunk.AsMemory(0, n)).ConfigureAwait(false);
+                    more = n == ChunkSize;
                 }
                 finally
                 {
@@ -80,6 +89,34 @@ internal sealed class RelayPair
 
     private async Task VsockToTcpAsync()
     {
+        // A vsock socket cannot wait with a zero-byte read (Linux vsock returns 0 at once for an empty buffer),
+        // so an idle direction waits in a small buffer of its own and rents the big chunk only while data keeps
+        // coming: a read that fills the small buffer, or the chunk, means more is probably queued.
+        var small = new byte[IdleBufferSize];
+        try
+        {
+            while (true)
+            {
+                var n = await _vsock.ReceiveAsync(small).ConfigureAwait(false);
+                if (n == 0)
+                {
+                    _tcp.Shutdown(SocketShutdown.Send);
+                    return;
+                }
+                await SendAllAsync(small.AsMemory(0, n)).ConfigureAwait(false);
+                if (n == small.Length && await DrainAsync().ConfigureAwait(false))
+                    return;
+            }
+        }
+        catch (Exception e) when (e is SocketException or VmciException or ObjectDisposedException)
+        {
+            Abort();
+        }
+    }
+
+    /// <summary>Copies vsock to tcp through a rented chunk while reads fill it; true at end of stream.</summary>
+    private async Task<bool> DrainAsync()
+    {
         var chunk = ArrayPool<byte>.Shared.Rent(ChunkSize);
         try
         {
@@ -89,21 +126,23 @@ internal sealed class RelayPair
                 if (n == 0)
                 {
                     _tcp.Shutdown(SocketShutdown.Send);
-                    return;
+                    return true;
                 }
-                var sent = 0;
-                while (sent < n)
-                    sent += await _tcp.SendAsync(chunk.AsMemory(sent, n - sent), SocketFlags.None).ConfigureAwait(false);
+                await SendAllAsync(chunk.AsMemory(0, n)).ConfigureAwait(false);
+                if (n < ChunkSize)
+                    return false;
             }
-        }
-        catch (Exception e) when (e is SocketException or VmciException or ObjectDisposedException)
-        {
-            Abort();
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(chunk);
         }
+    }
+
+    private async ValueTask SendAllAsync(ReadOnlyMemory<byte> data)
+    {
+        while (!data.IsEmpty)
+            data = data[await _tcp.SendAsync(data, SocketFlags.None).ConfigureAwait(false)..];
     }
 
     private void Close(bool abort)

@@ -26,6 +26,15 @@ internal sealed class SocketState
     /// <summary>The socket's vmci options.</summary>
     public VmciSocketOptions Options { get; } = new();
 
+    /// <summary>
+    /// The socket's linger as of its last vmci bind/connect (NetMQ's options cannot be read once it is disposed):
+    /// how long its relays keep forwarding after disposal. Capped at <see cref="MaxDrain"/>.
+    /// </summary>
+    public TimeSpan Linger { get; set; }
+
+    /// <summary>The longest a disposed socket's relays drain (NetMQ's linger -1 means "forever").</summary>
+    public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(30);
+
     /// <summary>The NetMQ LAST_ENDPOINT of the last vmci bind/connect and the vmci string to report instead.</summary>
     public (string Tcp, string Vmci)? Last { get; set; }
 
@@ -93,9 +102,10 @@ internal sealed class SocketState
         }
     }
 
-    /// <summary>Closes every relay (the socket is gone).</summary>
+    /// <summary>Closes every relay (the socket is gone), letting each drain for the socket's linger.</summary>
     public void CloseAll()
     {
+        var linger = Linger < TimeSpan.Zero || Linger > MaxDrain ? MaxDrain : Linger;
         List<RelayBase> relays;
         lock (_gate)
         {
@@ -103,8 +113,7 @@ internal sealed class SocketState
             _binds.Clear();
             _connects.Clear();
         }
-        foreach (var relay in relays)
-            relay.Dispose();
+        Parallel.ForEach(relays, relay => relay.Close(linger));
     }
 
     private bool SocketIsGone => !_socket.TryGetTarget(out var socket) || socket.IsDisposed;
@@ -116,6 +125,11 @@ internal sealed class SocketState
             if (!Watched.Contains(state))
                 Watched.Add(state);
             s_watcher ??= new Timer(_ => Sweep(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+            if (!s_exitHooked)
+            {
+                s_exitHooked = true;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForDrains();
+            }
         }
     }
 
@@ -134,6 +148,35 @@ internal sealed class SocketState
             }
         }
         foreach (var state in gone)
-            state.CloseAll();
+            StartDrain(state);
+    }
+
+    // Relays of disposed sockets drain in the background; a process that ends normally waits for them (bounded),
+    // as NetMQ's own linger would, so a program may send, dispose and return from Main without losing messages.
+    private static readonly List<Task> Draining = [];
+    private static bool s_exitHooked;
+
+    private static void StartDrain(SocketState state)
+    {
+        lock (WatchGate)
+        {
+            Draining.RemoveAll(t => t.IsCompleted);
+            Draining.Add(Task.Run(state.CloseAll));
+        }
+    }
+
+    private static void WaitForDrains()
+    {
+        Task[] pending;
+        lock (WatchGate)
+        {
+            foreach (var state in Watched.Where(s => s.SocketIsGone).ToList())
+            {
+                Watched.Remove(state);
+                Draining.Add(Task.Run(state.CloseAll));
+            }
+            pending = [.. Draining];
+        }
+        Task.WhenAll(pending).Wait(MaxDrain);
     }
 }

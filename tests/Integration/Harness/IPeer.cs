@@ -13,6 +13,11 @@ public interface IPeer : IAsyncDisposable
     /// <param name="ct">Cancels the wait (the peer keeps running until disposed).</param>
     /// <returns>The exit code and everything the peer wrote to standard output.</returns>
     Task<PeerExit> WaitForExitAsync(CancellationToken ct);
+
+    /// <summary>Stops the peer as a VM is shut down (SIGTERM: a ZeroMQ role reports and exits 0), then waits until it exits.</summary>
+    /// <param name="ct">Cancels the wait.</param>
+    /// <returns>The exit code and everything the peer wrote.</returns>
+    Task<PeerExit> StopAsync(CancellationToken ct);
 }
 
 /// <summary>How a peer ended.</summary>

@@ -87,6 +87,13 @@ public sealed class PeerContainer : IPeer
     }
 
     /// <inheritdoc/>
+    public async Task<PeerExit> StopAsync(CancellationToken ct)
+    {
+        await Container.StopAsync(ct);
+        return await WaitForExitAsync(ct);
+    }
+
+    /// <inheritdoc/>
     public ValueTask DisposeAsync() => Container.DisposeAsync();
 
     /// <summary>A peer that connects may finish before a "running" check sees it: exited counts as started.</summary>

@@ -12,6 +12,7 @@ public sealed class PeerProcess : IPeer
     private readonly StringBuilder _output = new();
     private readonly StringBuilder _error = new();
     private readonly TaskCompletionSource<string> _ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _disposed;
 
     private PeerProcess(uint cid, Process process)
     {
@@ -89,8 +90,24 @@ public sealed class PeerProcess : IPeer
     }
 
     /// <inheritdoc/>
+    public Task<PeerExit> StopAsync(CancellationToken ct)
+    {
+        if (!_process.HasExited)
+        {
+            Posix.Terminate(_process.Id);
+        }
+
+        return WaitForExitAsync(ct);
+    }
+
+    /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
         if (!_process.HasExited)
         {
             _process.Kill(entireProcessTree: true);

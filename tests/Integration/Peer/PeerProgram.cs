@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Vmci;
 using Vmci.Sim;
 
@@ -19,6 +20,9 @@ namespace Integration.Peer;
 /// machine of the environment (<see cref="SimNetwork.FromEnvironment"/>), prints <c>ready vmci://CID:PORT</c>,
 /// serves one exchange, prints <c>served received=N sent=M remote-cid=C</c>.</item>
 /// <item><c>vsock-connect CID PORT SIZE IDENTITY</c>: like <c>connect</c>, to vmci://CID:PORT through the simulator.</item>
+/// <item><c>zmq ROLE bind|connect ENDPOINT COUNT [OPTION…]</c>: a ZeroMQ role over vmci:// (see <see cref="ZmqPeer"/>).</item>
+/// <item><c>vsock-probe CID PORT</c>: one raw connect through the simulator's seam to vmci://CID:PORT; prints
+/// <c>result {json}</c> with <c>errno</c> = the errno name of the failure, or <c>none</c> when it connected.</item>
 /// <item><c>netifs</c>: prints <c>netifs NAME…</c>, the network interfaces in /sys/class/net.</item>
 /// </list>
 /// Exit code 2: bad arguments or the watchdog (<see cref="Watchdog"/>) expired.
@@ -40,6 +44,14 @@ public static class PeerProgram
     public static async Task<int> RunAsync(string[] args)
     {
         using var watchdog = new CancellationTokenSource(Watchdog);
+        using var stop = new CancellationTokenSource();
+
+        // SIGTERM (docker stop, or the process flavour's stop) ends a role gracefully: it reports and exits 0.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            stop.Cancel();
+        });
         try
         {
             return args switch
@@ -51,6 +63,8 @@ public static class PeerProgram
                 ["vsock-connect", var cid, var port, var size, var identity] =>
                     await VsockConnectAsync(
                         VmciEndpoint.Parse($"vmci://{cid}:{port}"), int.Parse(size, CultureInfo.InvariantCulture), identity, watchdog.Token),
+                ["zmq", .. var zmqArgs] => await ZmqPeer.RunAsync(zmqArgs, stop.Token, watchdog.Token),
+                ["vsock-probe", var cid, var port] => await ProbeAsync(VmciEndpoint.Parse($"vmci://{cid}:{port}"), watchdog.Token),
                 ["netifs"] => NetworkInterfaces(),
                 _ => Usage(args),
             };
@@ -118,6 +132,24 @@ public static class PeerProgram
         return 0;
     }
 
+    private static async Task<int> ProbeAsync(VmciEndpoint remote, CancellationToken ct)
+    {
+        var network = SimNetwork.FromEnvironment();
+        string errno;
+        try
+        {
+            using var connection = await network.ConnectAsync(new VsockAddress(remote.Cid, remote.Port), cancellationToken: ct);
+            errno = "none";
+        }
+        catch (VmciException e)
+        {
+            errno = e.Errno.ToString();
+        }
+
+        Console.WriteLine(new PeerResult("probe", network.LocalCid, 0, 0, 0, "", new Dictionary<string, int>(), Errno: errno).ToLine());
+        return 0;
+    }
+
     private static int NetworkInterfaces()
     {
         var names = Directory.GetFileSystemEntries("/sys/class/net").Select(Path.GetFileName).Order(StringComparer.Ordinal);
@@ -132,7 +164,7 @@ public static class PeerProgram
 
     private static int Usage(string[] args)
     {
-        Console.Error.WriteLine($"peer {string.Join(' ', args)}: unknown verb; use listen PATH | connect PATH SIZE IDENTITY | vsock-listen PORT | vsock-connect CID PORT SIZE IDENTITY | netifs");
+        Console.Error.WriteLine($"peer {string.Join(' ', args)}: unknown verb; use listen PATH | connect PATH SIZE IDENTITY | vsock-listen PORT | vsock-connect CID PORT SIZE IDENTITY | vsock-probe CID PORT | netifs | {ZmqPeer.Usage}");
         return 2;
     }
 }

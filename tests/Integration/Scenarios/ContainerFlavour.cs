@@ -19,3 +19,19 @@ public sealed class ContainerVsockExchangeTests(DockerEngine engine) : VsockExch
     /// <inheritdoc/>
     protected override IPeerLauncher Peers { get; } = new ContainerPeers(engine);
 }
+
+/// <summary>The ZeroMQ pattern scenarios with peers as containers (<c>--network none</c>).</summary>
+/// <param name="engine">The assembly's engine check.</param>
+public sealed class ContainerZmqPatternTests(DockerEngine engine) : ZmqPatternScenarios
+{
+    /// <inheritdoc/>
+    protected override IPeerLauncher Peers { get; } = new ContainerPeers(engine);
+}
+
+/// <summary>The ZeroMQ restart and topology scenarios with peers as containers (<c>--network none</c>).</summary>
+/// <param name="engine">The assembly's engine check.</param>
+public sealed class ContainerZmqResilienceTests(DockerEngine engine) : ZmqResilienceScenarios
+{
+    /// <inheritdoc/>
+    protected override IPeerLauncher Peers { get; } = new ContainerPeers(engine);
+}

@@ -1,0 +1,26 @@
+using Conformance.Support;
+using Vmci;
+using Vmci.Transport;
+
+namespace Conformance.NetMq;
+
+/// <summary>
+/// The NetMQ suite on the real Linux kernel (AF_VSOCK). Runs only in the guest of eng/guest-run.sh (root,
+/// vsock_loopback: local CID 1) and in the VMware VMs of vagrant/; everywhere else every test skips with the reason and AF_VSOCK is never touched.
+/// </summary>
+[Trait("Backend", "vsock")]
+public sealed class KernelNetMqTests : NetMqConformance
+{
+    /// <inheritdoc />
+    protected override IVsockNetwork CreateNetwork()
+    {
+        KernelGuest.Require();
+        return VmciNetwork.Kernel;
+    }
+
+    /// <summary>The kernel's local CID: 1 in the QEMU guest (vsock_loopback only), the VM's CID in a VMware VM.</summary>
+    protected override uint LocalCid => Network.GetLocalCid();
+
+    /// <summary>The guest runs as root: CAP_NET_BIND_SERVICE.</summary>
+    protected override bool CanBindReservedPorts => Environment.UserName == "root";
+}

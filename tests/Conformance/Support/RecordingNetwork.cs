@@ -1,0 +1,79 @@
+using Vmci;
+
+namespace Conformance.Support;
+
+/// <summary>
+/// An <see cref="IVsockNetwork"/> decorator that records what the transport does at the seam: every connect attempt
+/// (with the options it passed), every connection made and every connection accepted, so a NetMQ-level test can read
+/// the options back from the real connection (SPEC §4) and count reconnect attempts (SPEC §3).
+/// </summary>
+public sealed class RecordingNetwork(IVsockNetwork inner) : IVsockNetwork
+{
+    private readonly Lock _gate = new();
+    private readonly List<IVsockConnection> _connected = [];
+    private readonly List<IVsockConnection> _accepted = [];
+    private int _attempts;
+
+    /// <inheritdoc />
+    public string Name => inner.Name;
+
+    /// <summary>How many connects were attempted so far (successful or not).</summary>
+    public int ConnectAttempts => Volatile.Read(ref _attempts);
+
+    /// <summary>The connections made by connect so far.</summary>
+    public IReadOnlyList<IVsockConnection> Connected
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _connected];
+        }
+    }
+
+    /// <summary>The connections accepted by listeners of this network so far.</summary>
+    public IReadOnlyList<IVsockConnection> Accepted
+    {
+        get
+        {
+            lock (_gate)
+                return [.. _accepted];
+        }
+    }
+
+    /// <inheritdoc />
+    public uint GetLocalCid() => inner.GetLocalCid();
+
+    /// <inheritdoc />
+    public IVsockListener Listen(VsockAddress address, VsockOptions? options = null, int backlog = 128) =>
+        new RecordingListener(inner.Listen(address, options, backlog), this);
+
+    /// <inheritdoc />
+    public async ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _attempts);
+        var connection = await inner.ConnectAsync(remote, options, cancellationToken);
+        lock (_gate)
+            _connected.Add(connection);
+        return connection;
+    }
+
+    private void OnAccepted(IVsockConnection connection)
+    {
+        lock (_gate)
+            _accepted.Add(connection);
+    }
+
+    private sealed class RecordingListener(IVsockListener listener, RecordingNetwork owner) : IVsockListener
+    {
+        public VsockAddress LocalAddress => listener.LocalAddress;
+
+        public async ValueTask<IVsockConnection> AcceptAsync(CancellationToken cancellationToken = default)
+        {
+            var connection = await listener.AcceptAsync(cancellationToken);
+            owner.OnAccepted(connection);
+            return connection;
+        }
+
+        public void Dispose() => listener.Dispose();
+    }
+}
