@@ -50,9 +50,9 @@ public sealed class CycleTests : IDisposable
         await Poll.UntilAsync(() => Resources.OpenFds() <= fds + 2, $"fds back to {fds} (+2): before {described}; now {Resources.DescribeFds()}", TimeSpan.FromSeconds(10));
         // Leftovers of earlier tests (NetMQ relays closing on their timer) may still be collected: poll with a deadline.
         var heapAfter = 0L;
-        await Poll.UntilAsync(() => (heapAfter = Resources.ManagedHeap()) - heap < 2 << 20, $"managed heap back to {heap} (+2 MiB), now {heapAfter}", TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => (heapAfter = Resources.ManagedHeap()) - heap < 2 << 20, $"managed heap back to {heap} bytes (+2 MiB)", TimeSpan.FromSeconds(20));
         var threadsAfter = 0;
-        await Poll.UntilAsync(() => (threadsAfter = Resources.Threads()) <= threads + 4, $"threads back to {threads} (+4), now {threadsAfter}", TimeSpan.FromSeconds(20));
+        await Poll.UntilAsync(() => (threadsAfter = Resources.Threads()) <= threads + 4, $"threads back to {threads} (+4)", TimeSpan.FromSeconds(20));
         Assert.Equal(files, _fabric.SocketFileCount());
         TestContext.Current.TestOutputHelper?.WriteLine(
             $"{cycles} cycles: fds {fds} -> {Resources.OpenFds()}, threads {threads} -> {threadsAfter}, socket files {files} -> {_fabric.SocketFileCount()}, heap {heap / 1024} KiB -> {heapAfter / 1024} KiB");

@@ -160,6 +160,8 @@ internal static class Resources
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         GC.WaitForPendingFinalizers();
         GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
-        return GC.GetTotalMemory(forceFullCollection: false);
+        // Live bytes after a full blocking collection (GC.GetTotalMemory was seen to return negative values here).
+        var info = GC.GetGCMemoryInfo();
+        return info.HeapSizeBytes - info.FragmentedBytes;
     }
 }
