@@ -16,6 +16,7 @@ public sealed class SimFabric
     public const string FabricVariable = "VMCI_SIM_FABRIC";
 
     private readonly FabricLayout _layout;
+    private SimFaults? _faults;
 
     private SimFabric(string directory)
     {
@@ -62,7 +63,12 @@ public sealed class SimFabric
         }
     }
 
+    /// <summary>The fabric's faults (latency, bandwidth, reset, partition, pause, refuse, CID change), shared through <c>faults.json</c>.</summary>
+    public SimFaults Faults => _faults ??= new SimFaults(this);
+
     internal FabricLayout Layout => _layout;
+
+    internal FaultState FaultState => FaultState.For(Directory);
 
     /// <summary>The ephemeral port counter of this fabric object (one per machine in the kernel).</summary>
     internal PortAllocator Ports { get; } = PortAllocator.CreateRandom();

@@ -64,7 +64,18 @@ public sealed class SimNetwork : IVsockNetwork
     }
 
     /// <inheritdoc/>
-    public uint GetLocalCid() => LocalCid;
+    /// <remarks>After a CID change fault (a VM restored under another CID) this is the new CID.</remarks>
+    public uint GetLocalCid() => Machine;
+
+    /// <summary>This machine's CID now: <see cref="LocalCid"/> after any CID change fault.</summary>
+    private uint Machine
+    {
+        get
+        {
+            var faults = Fabric.FaultState;
+            return faults.Active ? faults.Current.Resolve(LocalCid) : LocalCid;
+        }
+    }
 
     /// <inheritdoc/>
     /// <remarks>
@@ -75,27 +86,29 @@ public sealed class SimNetwork : IVsockNetwork
     public IVsockListener Listen(VsockAddress address, VsockOptions? options = null, int backlog = 128)
     {
         var endpoint = address.ToString();
-        if (address.Cid != VmciCid.Any && address.Cid != LocalCid && address.Cid != VmciCid.Local)
+        Fabric.FaultState.Refresh();
+        var localCid = Machine;
+        if (address.Cid != VmciCid.Any && address.Cid != localCid && address.Cid != VmciCid.Local)
             throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
-                $"CID {address.Cid} is not local (this machine is CID {LocalCid}; bind to *, {LocalCid} or 1)");
+                $"CID {address.Cid} is not local (this machine is CID {localCid}; bind to *, {localCid} or 1)");
         var model = OptionsModel(options);
         if (address.Port != VmciPort.Any)
         {
             if (address.Port <= VmciPort.LastReserved && !Fabric.CanBindPrivilegedPorts())
                 throw VmciError.Create(Errno.EACCES, "bind", endpoint,
                     $"port {address.Port} is at most {VmciPort.LastReserved} and the process lacks CAP_NET_BIND_SERVICE");
-            var socket = SocketFiles.TryBind(_layout, LocalCid, address.Port, address.Cid)
-                ?? throw VmciError.Create(Errno.EADDRINUSE, "bind", endpoint, $"port {address.Port} of CID {LocalCid} is already bound");
-            return new SimListener(socket, _layout, LocalCid, address, model, backlog);
+            var socket = SocketFiles.TryBind(_layout, localCid, address.Port, address.Cid)
+                ?? throw VmciError.Create(Errno.EADDRINUSE, "bind", endpoint, $"port {address.Port} of CID {localCid} is already bound");
+            return new SimListener(socket, _layout, localCid, address, model, backlog, Fabric.FaultState);
         }
         for (var i = 0; i < PortAllocator.MaxRetries; i++)
         {
             var port = Fabric.Ports.Next();
-            if (SocketFiles.TryBind(_layout, LocalCid, port, address.Cid) is { } socket)
-                return new SimListener(socket, _layout, LocalCid, address with { Port = port }, model, backlog);
+            if (SocketFiles.TryBind(_layout, localCid, port, address.Cid) is { } socket)
+                return new SimListener(socket, _layout, localCid, address with { Port = port }, model, backlog, Fabric.FaultState);
         }
         throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
-            $"no free ephemeral port of CID {LocalCid} after {PortAllocator.MaxRetries} tries");
+            $"no free ephemeral port of CID {localCid} after {PortAllocator.MaxRetries} tries");
     }
 
     /// <inheritdoc/>
@@ -110,14 +123,18 @@ public sealed class SimNetwork : IVsockNetwork
         var model = OptionsModel(options);
         if (cancellationToken.IsCancellationRequested)
             throw VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller");
-        var machine = remote.Cid == VmciCid.Local ? LocalCid : remote.Cid;
+        var faults = Fabric.FaultState;
+        var localCid = faults.Refresh().Faults.Count == 0 ? LocalCid : Machine;
+        var machine = remote.Cid == VmciCid.Local ? localCid : remote.Cid;
         if (machine is VmciCid.Hypervisor or VmciCid.Any)
             throw VmciError.Create(Errno.ENODEV, "connect", endpoint, $"no transport reaches CID {remote.Cid}");
-        if (LocalCid >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && machine != LocalCid && Fabric.Topology == SimTopology.Vmware)
+        if (faults.Active)
+            await ConnectFaultsAsync(faults, localCid, machine, endpoint, model, cancellationToken).ConfigureAwait(false);
+        if (localCid >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && machine != localCid && Fabric.Topology == SimTopology.Vmware)
             throw VmciError.Create(Errno.ENETUNREACH, "connect", endpoint,
-                $"the vmware topology lets guest CID {LocalCid} reach the host (2) and itself only, not guest {machine}");
+                $"the vmware topology lets guest CID {localCid} reach the host (2) and itself only, not guest {machine}");
 
-        var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : LocalCid, Fabric.Ports.Next());
+        var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : localCid, Fabric.Ports.Next());
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         CancellationTokenSource? deadline = null;
         try
@@ -150,7 +167,7 @@ public sealed class SimNetwork : IVsockNetwork
                 throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
                     ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
             // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
-            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model);
+            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model, faults, localCid, machine);
         }
         catch (Exception e)
         {
@@ -170,6 +187,35 @@ public sealed class SimNetwork : IVsockNetwork
         {
             deadline?.Dispose();
         }
+    }
+
+    /// <summary>
+    /// Refuse: ECONNRESET at once (the kernel's RST). Partition or pause: the request is lost, so the connect waits
+    /// — until the fault is cleared (it then goes on) or the connect timeout (ETIMEDOUT).
+    /// </summary>
+    private static async ValueTask ConnectFaultsAsync(FaultState faults, uint source, uint machine, string endpoint, VsockBufferModel model, CancellationToken cancellationToken)
+    {
+        if (faults.Current.IsRefused(source, machine))
+            throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
+        if (!faults.Current.IsStalled(source, machine))
+            return;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
+        try
+        {
+            await faults.WaitWhileStalledAsync(source, machine, null, deadline.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
+        {
+            throw VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller", e);
+        }
+        catch (OperationCanceledException e)
+        {
+            throw VmciError.Create(Errno.ETIMEDOUT, "connect", endpoint,
+                $"CID {source} and CID {machine} are partitioned or paused (simulator fault): no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e);
+        }
+        if (faults.Current.IsRefused(source, machine))
+            throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
     }
 
     private VmciException ConnectFailure(SocketException e, uint machine, VsockAddress remote, string endpoint)

@@ -4,13 +4,13 @@ using Vmci.Sim;
 
 namespace Vmci.Cli.Sim;
 
-/// <summary><c>vmci sim status</c>: the simulated machines (CIDs) of a fabric and their listeners.</summary>
+/// <summary><c>vmci sim status</c>: the simulated machines (CIDs) of a fabric, their listeners and faults; <c>vmci sim fault ...</c>.</summary>
 internal static class SimCommands
 {
     public static Command Create()
     {
-        var fabric = new Option<string?>("--fabric") { Description = "the fabric directory (default: $VMCI_SIM_FABRIC, else a per-user directory)" };
-        var status = new Command("status", "List the fabric's topology, simulated CIDs and listeners.") { fabric };
+        var fabric = new Option<string?>("--fabric") { Description = "the fabric directory (default: $VMCI_SIM_FABRIC, else a per-user directory)", Recursive = true };
+        var status = new Command("status", "List the fabric's topology, simulated CIDs, listeners and active faults.");
         status.SetAction(parse =>
         {
             SimFabric opened;
@@ -34,8 +34,9 @@ internal static class SimCommands
                         l.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture), l.IsStale ? "[yellow]stale[/]" : "[green]listening[/]");
             }
             AnsiConsole.Write(table);
+            FaultCommands.Print(opened.Faults);
             return 0;
         });
-        return new Command("sim", "Inspect the simulator's fabric.") { status };
+        return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, FaultCommands.Create(fabric) };
     }
 }

@@ -7,7 +7,7 @@ namespace Vmci.Sim.Internal;
 /// kernel's UDS (no copy layer); only errors are translated. Close, abort and death of the peer look as on Linux
 /// vsock: end of stream, then EPIPE on send (vsock has no reset that user space can send once connected).
 /// </summary>
-internal sealed class SimConnection : IVsockConnection
+internal sealed partial class SimConnection : IVsockConnection
 {
     private readonly Socket _socket;
     private readonly VsockBufferModel _options;
@@ -18,12 +18,20 @@ internal sealed class SimConnection : IVsockConnection
     /// <param name="local">getsockname: a connecting socket's CID is any (the kernel auto-binds it to (any, port)).</param>
     /// <param name="remote">getpeername.</param>
     /// <param name="options">This socket's options.</param>
-    public SimConnection(Socket socket, VsockAddress local, VsockAddress remote, VsockBufferModel options)
+    /// <param name="faults">The fabric's faults in this process.</param>
+    /// <param name="machine">This end's machine CID.</param>
+    /// <param name="peerMachine">The other end's machine CID.</param>
+    public SimConnection(Socket socket, VsockAddress local, VsockAddress remote, VsockBufferModel options, FaultState faults, uint machine, uint peerMachine)
     {
         _socket = socket;
         LocalAddress = local;
         RemoteAddress = remote;
         _options = options;
+        _faults = faults;
+        _machine = machine;
+        _peerMachine = peerMachine;
+        _createdUtc = DateTime.UtcNow;
+        faults.Register(this);
     }
 
     public VsockAddress LocalAddress { get; }
@@ -36,6 +44,8 @@ internal sealed class SimConnection : IVsockConnection
     {
         if (Volatile.Read(ref _disposed) != 0)
             return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, "receive", Endpoint, "the connection is closed"));
+        if (_faults.Active || _resetBy is not null)
+            return ReceiveWithFaultsAsync(buffer, cancellationToken);
         ValueTask<int> pending;
         try
         {
@@ -45,7 +55,10 @@ internal sealed class SimConnection : IVsockConnection
         {
             return ValueTask.FromException<int>(Translate(e, "receive"));
         }
-        return pending.IsCompletedSuccessfully ? pending : AwaitReceive(pending);
+        if (!pending.IsCompletedSuccessfully)
+            return AwaitReceive(pending);
+        var read = pending.Result;
+        return read == 0 && _resetBy is { } fault ? ValueTask.FromException<int>(ResetError(fault, "receive", null)) : ValueTask.FromResult(read);
     }
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -54,6 +67,11 @@ internal sealed class SimConnection : IVsockConnection
             throw VmciError.Create(Errno.EPIPE, "send", Endpoint, "this end shut down its sending side");
         if (Volatile.Read(ref _disposed) != 0)
             throw VmciError.Create(Errno.EBADF, "send", Endpoint, "the connection is closed");
+        if (_faults.Active || _resetBy is not null)
+        {
+            await SendWithFaultsAsync(buffer, cancellationToken).ConfigureAwait(false);
+            return;
+        }
         try
         {
             while (!buffer.IsEmpty)
@@ -97,14 +115,19 @@ internal sealed class SimConnection : IVsockConnection
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        _faults.Unregister(this);
         _socket.Dispose();
+        SignalClosed();
     }
 
     private async ValueTask<int> AwaitReceive(ValueTask<int> pending)
     {
         try
         {
-            return await pending.ConfigureAwait(false);
+            var read = await pending.ConfigureAwait(false);
+            if (read == 0)
+                ThrowIfReset();
+            return read;
         }
         catch (Exception e)
         {
@@ -115,6 +138,7 @@ internal sealed class SimConnection : IVsockConnection
     private VmciException Translate(Exception e, string operation) => e switch
     {
         VmciException v => v,
+        _ when _resetBy is { } fault => ResetError(fault, operation, e),
         OperationCanceledException => VmciError.Create(Errno.ECANCELED, operation, Endpoint, "cancelled by the caller", e),
         ObjectDisposedException => VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed", e),
         SocketException s => VmciError.FromSocketException(s, operation, Endpoint),

@@ -9,7 +9,7 @@ namespace Vmci.Sim.Internal;
 /// connect succeeds) only when the backlog has room, as in the kernel; otherwise it is refused with ECONNRESET.
 /// Malformed, truncated, oversized or slow handshakes are refused and closed without affecting the listener.
 /// </summary>
-internal sealed class SimListener : IVsockListener
+internal sealed class SimListener : IVsockListener, IFaultTarget
 {
     /// <summary>How long a connector may take to send its request line.</summary>
     internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -34,8 +34,12 @@ internal sealed class SimListener : IVsockListener
     private int _pendingHandshakes;
     private int _disposed;
 
-    public SimListener(Socket socket, FabricLayout layout, uint machine, VsockAddress bound, VsockBufferModel options, int backlog)
+    private readonly FaultState _faults;
+
+    public SimListener(Socket socket, FabricLayout layout, uint machine, VsockAddress bound, VsockBufferModel options, int backlog, FaultState faults)
     {
+        _faults = faults;
+        faults.Register(this); // keeps the fault poll running: CID changes must reach the accept check
         _socket = socket;
         _layout = layout;
         _machine = machine;
@@ -76,9 +80,12 @@ internal sealed class SimListener : IVsockListener
             return;
         _queue.Writer.TryComplete();
         _closing.Cancel();
+        _faults.Unregister(this);
         _socket.Dispose();
-        TryDelete(_layout.SocketPath(_machine, LocalAddress.Port));
-        TryDelete(_layout.BoundFile(_machine, LocalAddress.Port));
+        // After a CID change the socket file lives under the new CID.
+        var machine = Machine;
+        TryDelete(_layout.SocketPath(machine, LocalAddress.Port));
+        TryDelete(_layout.BoundFile(machine, LocalAddress.Port));
         // Connections nobody accepted are closed: their peers read end of stream.
         while (_queue.Reader.TryRead(out var orphan))
             orphan.Dispose();
@@ -203,7 +210,9 @@ internal sealed class SimListener : IVsockListener
         }
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
         client.Send(Accepted, SocketFlags.None);
-        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone());
+        var machine = Machine;
+        var peer = request.Source.Cid == VmciCid.Local ? machine : request.Source.Cid;
+        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer);
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
@@ -215,18 +224,36 @@ internal sealed class SimListener : IVsockListener
     private Errno? Check(Handshake.Request request)
     {
         var destination = request.Destination;
+        var machine = Machine;
+        if (destination.Cid != machine && destination.Cid != VmciCid.Local && _faults.Refresh().Faults.Count != 0)
+            machine = Machine; // a CID change this process has not polled yet
         if (destination.Port != LocalAddress.Port)
             return Errno.ECONNRESET;
         // Only this machine itself can arrive through CID 1 (loopback).
         if (destination.Cid == VmciCid.Local && request.Source.Cid != VmciCid.Local)
             return Errno.ECONNRESET;
-        if (destination.Cid != _machine && destination.Cid != VmciCid.Local)
+        if (destination.Cid != machine && destination.Cid != VmciCid.Local)
             return Errno.ECONNRESET;
         // Bound to a specific CID (the machine's or 1): reachable through that CID only.
         if (LocalAddress.Cid != VmciCid.Any && LocalAddress.Cid != destination.Cid)
             return Errno.ECONNRESET;
         return null;
     }
+
+    /// <summary>The machine's CID now (it moves with a CID change fault).</summary>
+    private uint Machine => _faults.Active ? _faults.Current.Resolve(_machine) : _machine;
+
+    SimFault? IFaultTarget.ResetBy(FaultSet set) => null;
+
+    void IFaultTarget.ResetByFault(SimFault fault)
+    {
+    }
+
+    void IFaultTarget.ThrowIfReset()
+    {
+    }
+
+    Task IFaultTarget.Closed => Task.Delay(Timeout.Infinite, _closing.Token);
 
     private static void Refuse(Socket client, Errno errno)
     {
