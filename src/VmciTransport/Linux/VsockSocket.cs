@@ -87,24 +87,14 @@ internal static class VsockSocket
     }
 
     /// <summary>getsockname.</summary>
-    internal static unsafe VsockAddress LocalAddress(Socket socket, string operation, string? endpoint)
-    {
-        byte* buffer = stackalloc byte[VsockEndPoint.Size];
-        int rc;
-        uint length;
-        do
-        {
-            length = VsockEndPoint.Size;
-            rc = Interop.getsockname(socket.SafeHandle, buffer, ref length);
-        }
-        while (rc < 0 && Interop.LastErrno == Interop.EINTR);
-        return rc < 0
-            ? throw VmciError.FromErrno(Interop.LastErrno, operation, endpoint, "getsockname")
-            : VsockEndPoint.Read(new ReadOnlySpan<byte>(buffer, VsockEndPoint.Size)).Address;
-    }
+    internal static VsockAddress LocalAddress(Socket socket, string operation, string? endpoint) =>
+        QueryName(socket, operation, endpoint, peer: false);
 
     /// <summary>getpeername.</summary>
-    internal static unsafe VsockAddress RemoteAddress(Socket socket, string operation, string? endpoint)
+    internal static VsockAddress RemoteAddress(Socket socket, string operation, string? endpoint) =>
+        QueryName(socket, operation, endpoint, peer: true);
+
+    private static unsafe VsockAddress QueryName(Socket socket, string operation, string? endpoint, bool peer)
     {
         byte* buffer = stackalloc byte[VsockEndPoint.Size];
         int rc;
@@ -112,11 +102,13 @@ internal static class VsockSocket
         do
         {
             length = VsockEndPoint.Size;
-            rc = Interop.getpeername(socket.SafeHandle, buffer, ref length);
+            rc = peer
+                ? Interop.getpeername(socket.SafeHandle, buffer, ref length)
+                : Interop.getsockname(socket.SafeHandle, buffer, ref length);
         }
         while (rc < 0 && Interop.LastErrno == Interop.EINTR);
         return rc < 0
-            ? throw VmciError.FromErrno(Interop.LastErrno, operation, endpoint, "getpeername")
+            ? throw VmciError.FromErrno(Interop.LastErrno, operation, endpoint, peer ? "getpeername" : "getsockname")
             : VsockEndPoint.Read(new ReadOnlySpan<byte>(buffer, VsockEndPoint.Size)).Address;
     }
 
