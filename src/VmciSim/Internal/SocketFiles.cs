@@ -32,10 +32,12 @@ internal static class SocketFiles
             {
                 case Probe.Live:
                     return null;
-                case Probe.Stale when !TryReclaim(layout, machine, port):
-                    return null;
+                case Probe.Stale:
+                    return TryReclaim(layout, machine, port) is { } reclaimed
+                        ? Publish(reclaimed, layout, machine, port, boundCid)
+                        : null;
                 default:
-                    continue; // gone or reclaimed: bind again
+                    continue; // gone meanwhile: bind again
             }
         }
         return null;
@@ -82,7 +84,10 @@ internal static class SocketFiles
         }
     }
 
-    private static bool TryReclaim(FabricLayout layout, uint machine, uint port)
+    // The winner deletes the stale file AND binds and listens while it holds the lock, and removes the lock file
+    // only then: a reclaimer that comes later (it may lock a new lock file once the old one is unlinked) probes a
+    // listening socket, never the window between bind(2) and listen(2), which a probe would take for stale.
+    private static Socket? TryReclaim(FabricLayout layout, uint machine, uint port)
     {
         var path = layout.SocketPath(machine, port);
         var lockPath = layout.LockFile(machine, port);
@@ -94,17 +99,17 @@ internal static class SocketFiles
         }
         catch (IOException)
         {
-            return false;
+            return null;
         }
         using (held)
         {
             try
             {
                 if (ProbeFile(path) == Probe.Live)
-                    return false;
+                    return null;
                 File.Delete(path);
                 File.Delete(layout.BoundFile(machine, port));
-                return true;
+                return TryBindOnce(path);
             }
             finally
             {
