@@ -70,7 +70,9 @@ public abstract partial class NetMqConformance
         var client = Socket("PUSH");
         client.Options.ReconnectInterval = TimeSpan.FromMilliseconds(-1);
         client.VmciConnect(Endpoint(LocalCid, port));
-        NetMqHelpers.WaitUntil(() => Network.ConnectAttempts >= 1, "the first attempt was made");
+        // Wait for the first attempt to have FAILED (not merely started): under slow emulation an attempt still in
+        // flight when the bind below lands would legitimately succeed.
+        NetMqHelpers.WaitUntil(() => Network.FailedConnects >= 1, "the first attempt failed");
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
         client.TrySendFrame(TimeSpan.Zero, "never");

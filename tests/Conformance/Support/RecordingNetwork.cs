@@ -13,12 +13,16 @@ public sealed class RecordingNetwork(IVsockNetwork inner) : IVsockNetwork
     private readonly List<IVsockConnection> _connected = [];
     private readonly List<IVsockConnection> _accepted = [];
     private int _attempts;
+    private int _failed;
 
     /// <inheritdoc />
     public string Name => inner.Name;
 
     /// <summary>How many connects were attempted so far (successful or not).</summary>
     public int ConnectAttempts => Volatile.Read(ref _attempts);
+
+    /// <summary>How many connect attempts have failed so far.</summary>
+    public int FailedConnects => Volatile.Read(ref _failed);
 
     /// <summary>The connections made by connect so far.</summary>
     public IReadOnlyList<IVsockConnection> Connected
@@ -51,7 +55,16 @@ public sealed class RecordingNetwork(IVsockNetwork inner) : IVsockNetwork
     public async ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default)
     {
         Interlocked.Increment(ref _attempts);
-        var connection = await inner.ConnectAsync(remote, options, cancellationToken);
+        IVsockConnection connection;
+        try
+        {
+            connection = await inner.ConnectAsync(remote, options, cancellationToken);
+        }
+        catch
+        {
+            Interlocked.Increment(ref _failed);
+            throw;
+        }
         lock (_gate)
             _connected.Add(connection);
         return connection;
