@@ -12,9 +12,6 @@ namespace Vmci.Sim;
 /// <remarks>See docs/simulator.md for the file layout, the protocol and the differences from the kernel.</remarks>
 public sealed class SimFabric
 {
-    /// <summary>The environment variable naming the fabric directory.</summary>
-    public const string FabricVariable = "VMCI_SIM_FABRIC";
-
     private readonly FabricLayout _layout;
     private SimFaults? _faults;
 
@@ -54,7 +51,7 @@ public sealed class SimFabric
             {
                 SimTopology.Open => "open\n",
                 SimTopology.Vmware => "vmware\n",
-                _ => throw VmciError.Create(Errno.EINVAL, "set topology", Directory, $"unknown topology {(int)value}"),
+                _ => throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, Directory, $"unknown topology {(int)value}"),
             };
             // Write-then-rename: readers in other processes see the old or the new file, never half of one.
             var temporary = _layout.TopologyFile + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
@@ -85,9 +82,8 @@ public sealed class SimFabric
     /// EACCES when the default directory in the shared temp directory is open to other users.</exception>
     public static SimFabric Open(string? directory = null)
     {
-        var isDefault = string.IsNullOrEmpty(directory) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(FabricVariable))
-            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
-        var path = Path.GetFullPath(directory is { Length: > 0 } ? directory : DefaultDirectory());
+        var path = Path.GetFullPath(directory is { Length: > 0 } ? directory : SimSettings.FromEnvironment().FabricDirectory);
+        var isDefault = path == Path.GetFullPath(TempDirectoryDefault());
         var fabric = new SimFabric(path);
         fabric._layout.CheckSocketPathLength();
         try
@@ -96,24 +92,25 @@ public sealed class SimFabric
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw VmciError.Create(Errno.EACCES, "open fabric", path, $"cannot create the fabric directory: {e.Message}", e);
+            throw VmciError.Create(Errno.EACCES, VmciOperation.OpenFabric, path, $"cannot create the fabric directory: {e.Message}", e);
         }
         if (isDefault && UnixPlatform.IsShared(path))
-            throw VmciError.Create(Errno.EACCES, "open fabric", path,
+            throw VmciError.Create(Errno.EACCES, VmciOperation.OpenFabric, path,
                 "the default fabric in the shared temp directory must be private to its owner (mode 0700); fix its mode or set VMCI_SIM_FABRIC");
         return fabric;
     }
 
-    /// <summary>The directory <see cref="Open"/> uses when given none.</summary>
-    public static string DefaultDirectory()
-    {
-        if (Environment.GetEnvironmentVariable(FabricVariable) is { Length: > 0 } fromVariable)
-            return fromVariable;
-        if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime)
-            return Path.Combine(runtime, "vmci-sim");
-        var user = UnixPlatform.UserId?.ToString(CultureInfo.InvariantCulture) ?? Environment.UserName;
-        return Path.Combine(Path.GetTempPath(), "vmci-sim-" + user);
-    }
+    /// <summary>
+    /// The directory used when neither a directory nor <c>VMCI_SIM_FABRIC</c> names one: <c>$XDG_RUNTIME_DIR/vmci-sim</c>,
+    /// else <c>&lt;temp&gt;/vmci-sim-&lt;uid&gt;</c>.
+    /// </summary>
+    public static string DefaultDirectory() =>
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime
+            ? Path.Combine(runtime, "vmci-sim")
+            : TempDirectoryDefault();
+
+    private static string TempDirectoryDefault() =>
+        Path.Combine(Path.GetTempPath(), "vmci-sim-" + (UnixPlatform.UserId?.ToString(CultureInfo.InvariantCulture) ?? Environment.UserName));
 
     /// <summary>
     /// Joins the fabric as machine <paramref name="cid"/> (creating its directory): the returned network's local
@@ -124,8 +121,7 @@ public sealed class SimFabric
     public SimNetwork Join(uint cid)
     {
         if (cid is VmciCid.Hypervisor or VmciCid.Local or VmciCid.Any)
-            throw VmciError.Create(Errno.EINVAL, "join", Directory,
-                $"CID {cid} cannot be a machine's CID (0 is the hypervisor, 1 loopback, 4294967295 any); use 2 for the host, 3 or more for guests");
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.JoinFabric, Directory, $"CID {cid}: {SimSettings.MachineCidRule}");
         UnixPlatform.CreatePrivateDirectory(_layout.MachineDirectory(cid));
         return new SimNetwork(this, cid);
     }

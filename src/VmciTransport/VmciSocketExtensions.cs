@@ -27,7 +27,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!IsVmci(endpoint, "bind"))
+        if (!IsVmci(endpoint, VmciOperation.Bind))
         {
             socket.Bind(endpoint);
             return;
@@ -68,14 +68,14 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!IsVmci(endpoint, "unbind"))
+        if (!IsVmci(endpoint, VmciOperation.Unbind))
         {
             socket.Unbind(endpoint);
             return;
         }
         Translate(() => VmciEndpoint.Parse(endpoint));
         var relay = SocketState.Find(socket)?.RemoveBind(endpoint)
-            ?? throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.ENOENT, "unbind", endpoint,
+            ?? throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.ENOENT, VmciOperation.Unbind, endpoint,
                 "nothing is bound under that string; unbind takes the endpoint LAST_ENDPOINT reported after the bind"));
         try
         {
@@ -98,7 +98,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!IsVmci(endpoint, "connect"))
+        if (!IsVmci(endpoint, VmciOperation.Connect))
         {
             socket.Connect(endpoint);
             return;
@@ -115,7 +115,7 @@ public static class VmciSocketExtensions
             }
             catch (SocketException e)
             {
-                throw VmciError.FromSocketException(e, "connect", endpoint, "the loopback relay listener could not be opened");
+                throw VmciError.From(e, VmciOperation.Connect, endpoint, "the loopback relay listener could not be opened");
             }
         });
         try
@@ -141,7 +141,7 @@ public static class VmciSocketExtensions
     {
         ArgumentNullException.ThrowIfNull(socket);
         ArgumentNullException.ThrowIfNull(endpoint);
-        if (!IsVmci(endpoint, "disconnect"))
+        if (!IsVmci(endpoint, VmciOperation.Disconnect))
         {
             socket.Disconnect(endpoint);
             return;
@@ -149,7 +149,7 @@ public static class VmciSocketExtensions
         Translate(() => VmciEndpoint.Parse(endpoint));
         var relays = SocketState.Find(socket)?.RemoveConnects(endpoint) ?? [];
         if (relays.Count == 0)
-            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.ENOENT, "disconnect", endpoint,
+            throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.ENOENT, VmciOperation.Disconnect, endpoint,
                 "nothing is connected under that string; disconnect takes the string given to connect"));
         try
         {
@@ -185,7 +185,7 @@ public static class VmciSocketExtensions
     /// True for a vmci endpoint. A string without <c>://</c> or with an empty scheme is EINVAL here (SPEC §1): NetMQ 4.0.4.5's own parser would crash on
     /// it with an <see cref="ArgumentOutOfRangeException"/> from Substring.
     /// </summary>
-    private static bool IsVmci(string endpoint, string operation)
+    private static bool IsVmci(string endpoint, VmciOperation operation)
     {
         if (VmciEndpoint.HasVmciScheme(endpoint))
             return true;

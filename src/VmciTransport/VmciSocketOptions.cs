@@ -91,7 +91,7 @@ public sealed class VmciSocketOptions
                 VmciSocketOption.BufferMinSize => _minSize ?? VsockOptions.DefaultBufferMinSize,
                 VmciSocketOption.BufferMaxSize => _maxSize ?? VsockOptions.DefaultBufferMaxSize,
                 VmciSocketOption.ConnectTimeout => (ulong)(_connectTimeout ?? VsockOptions.DefaultConnectTimeout).TotalMilliseconds,
-                _ => throw Invalid("getsockopt", option, null, "not a vmci option (85..88)"),
+                _ => throw Invalid(VmciOperation.GetOption, option, null, "not a vmci option (85..88)"),
             };
         }
     }
@@ -102,14 +102,14 @@ public sealed class VmciSocketOptions
     {
         if (option is VmciSocketOption.ConnectTimeout)
         {
-            if (value < -1 || value > (long)VsockBufferModel.MaxConnectTimeoutMilliseconds)
-                throw Invalid("setsockopt", option, text, $"the connect timeout is -1 (kernel default) or 0..{VsockBufferModel.MaxConnectTimeoutMilliseconds} ms");
+            if (value < -1 || value > (long)VsockOptions.MaxConnectTimeoutMilliseconds)
+                throw Invalid(VmciOperation.SetOption, option, text, $"the connect timeout is -1 (kernel default) or 0..{VsockOptions.MaxConnectTimeoutMilliseconds} ms");
             lock (_gate)
                 _connectTimeout = value is -1 or 0 ? null : TimeSpan.FromMilliseconds(value);
             return;
         }
         if (value < 0 && option is VmciSocketOption.BufferSize or VmciSocketOption.BufferMinSize or VmciSocketOption.BufferMaxSize)
-            throw Invalid("setsockopt", option, text, "a buffer size is an unsigned 64-bit number of bytes");
+            throw Invalid(VmciOperation.SetOption, option, text, "a buffer size is an unsigned 64-bit number of bytes");
         SetBuffer(option, (ulong)value);
     }
 
@@ -129,12 +129,12 @@ public sealed class VmciSocketOptions
                     _maxSize = value;
                     break;
                 default:
-                    throw Invalid("setsockopt", option, value.ToString(System.Globalization.CultureInfo.InvariantCulture), "not a vmci option (85..88)");
+                    throw Invalid(VmciOperation.SetOption, option, value.ToString(System.Globalization.CultureInfo.InvariantCulture), "not a vmci option (85..88)");
             }
         }
     }
 
-    private static NetMQ.NetMQException Invalid(string operation, VmciSocketOption option, string? value, string rule) =>
+    private static NetMQ.NetMQException Invalid(VmciOperation operation, VmciSocketOption option, string? value, string rule) =>
         NetMQErrors.ToNetMQ(VmciError.Create(Errno.EINVAL, operation, null,
             $"option {(int)option} ({option})" + (value is null ? "" : $" = {value}") + $": {rule}"));
 }

@@ -36,8 +36,8 @@ internal sealed class Child : IDisposable
         };
         info.ArgumentList.Add(typeof(Child).Assembly.Location);
         info.Environment[ModeVariable] = "echo";
-        info.Environment[SimFabric.FabricVariable] = fabric;
-        info.Environment[SimNetwork.CidVariable] = cid.ToString(CultureInfo.InvariantCulture);
+        info.Environment[SimSettings.FabricVariable] = fabric;
+        info.Environment[SimSettings.CidVariable] = cid.ToString(CultureInfo.InvariantCulture);
         info.Environment["VMCI_BACKEND"] = "sim";
         info.Environment[PortVariable] = port?.ToString(CultureInfo.InvariantCulture);
         return new Child(Process.Start(info) ?? throw new InvalidOperationException("cannot start the child process"));
@@ -68,7 +68,7 @@ internal sealed class Child : IDisposable
     public static int Run()
     {
         var stdinClosed = Task.Run(() => Console.In.ReadToEnd());
-        var network = SimNetwork.FromEnvironment();
+        var network = SimSettings.FromEnvironment().Join();
         using var rep = new ResponseSocket();
         rep.Options.Linger = TimeSpan.Zero;
         rep.VmciOptions().Network = network;

@@ -50,7 +50,7 @@ public sealed class VmciEndpointTests
     {
         var endpoint = VmciEndpoint.Parse("vmci://@:1");
 
-        var ex = Assert.Throws<VmciException>(() => endpoint.Resolve(() => throw VmciError.Create(Errno.ENODEV, "bind", "vmci://@:1", "no local CID")));
+        var ex = Assert.Throws<VmciException>(() => endpoint.Resolve(() => throw VmciError.Create(Errno.ENODEV, VmciOperation.Bind, "vmci://@:1", "no local CID")));
         Assert.Equal(Errno.ENODEV, ex.Errno);
     }
 
@@ -86,7 +86,7 @@ public sealed class VmciEndpointTests
         var ex = Assert.Throws<VmciException>(() => VmciEndpoint.Parse(input));
 
         Assert.Equal(Errno.EINVAL, ex.Errno);
-        Assert.Equal("parse", ex.Operation);
+        Assert.Equal(VmciOperation.Parse, ex.Operation);
         Assert.Equal(input, ex.Endpoint);
         Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
         Assert.Contains($"'{input}'", ex.Message, StringComparison.Ordinal);

@@ -21,7 +21,7 @@ public sealed class BindTests : IDisposable
 
         var e = Sim.ThrowsErrno(Errno.EADDRNOTAVAIL, () => net.Listen(new VsockAddress(cid, 5000)));
 
-        Assert.Equal("bind", e.Operation);
+        Assert.Equal(VmciOperation.Bind, e.Operation);
     }
 
     [Theory]

@@ -19,7 +19,7 @@ public sealed class ConnectTests : IDisposable
 
         var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, 7000), null, TempFabric.Ct).AsTask());
 
-        Assert.Equal("connect", e.Operation);
+        Assert.Equal(VmciOperation.Connect, e.Operation);
         Assert.Equal("vmci://5:7000", e.Endpoint);
     }
 

@@ -46,9 +46,9 @@ internal sealed class PeerProcess : IDisposable
         };
         info.ArgumentList.Add(dll);
         info.Environment[ModeVariable] = mode;
-        info.Environment[SimFabric.FabricVariable] = fabric;
-        info.Environment[SimNetwork.CidVariable] = cid;
-        info.Environment[SimNetwork.TopologyVariable] = topology;
+        info.Environment[SimSettings.FabricVariable] = fabric;
+        info.Environment[SimSettings.CidVariable] = cid;
+        info.Environment[SimSettings.TopologyVariable] = topology;
         info.Environment["XDG_RUNTIME_DIR"] = runtimeDirectory;
         if (target is { } t)
             info.Environment[TargetVariable] = $"{t.Cid}:{t.Port}";
@@ -105,7 +105,7 @@ internal sealed class PeerProcess : IDisposable
 
     private static async Task<int> RunAsync(string mode)
     {
-        var net = SimNetwork.FromEnvironment();
+        var net = SimSettings.FromEnvironment().Join();
         if (mode == "info")
         {
             Console.WriteLine($"FABRIC {net.Fabric.Directory}");

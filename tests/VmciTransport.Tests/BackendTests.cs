@@ -51,9 +51,9 @@ public sealed class BackendTests
 
     private static void WithEnvironment(string? backend, string? fabric, Action action)
     {
-        var oldBackend = Environment.GetEnvironmentVariable(VmciNetwork.BackendVariable);
+        var oldBackend = Environment.GetEnvironmentVariable(VmciSettings.BackendVariable);
         var oldFabric = Environment.GetEnvironmentVariable("VMCI_SIM_FABRIC");
-        Environment.SetEnvironmentVariable(VmciNetwork.BackendVariable, backend);
+        Environment.SetEnvironmentVariable(VmciSettings.BackendVariable, backend);
         Environment.SetEnvironmentVariable("VMCI_SIM_FABRIC", fabric ?? oldFabric);
         try
         {
@@ -61,7 +61,7 @@ public sealed class BackendTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable(VmciNetwork.BackendVariable, oldBackend);
+            Environment.SetEnvironmentVariable(VmciSettings.BackendVariable, oldBackend);
             Environment.SetEnvironmentVariable("VMCI_SIM_FABRIC", oldFabric);
         }
     }

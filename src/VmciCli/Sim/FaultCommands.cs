@@ -24,7 +24,7 @@ internal static class FaultCommands
         {
             var name = parse.GetValue(kind)!;
             if (!SimFault.TryParseKind(name, out var k))
-                throw VmciError.Create(Errno.EINVAL, "add fault", name, "unknown kind; use latency, bandwidth, reset, partition, pause, refuse or cid-change");
+                throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, name, "unknown kind; use latency, bandwidth, reset, partition, pause, refuse or cid-change");
             var added = faults.Add(new SimFault(k, parse.GetValue(cid))
             {
                 Peer = parse.GetValue(peer),
@@ -45,7 +45,7 @@ internal static class FaultCommands
             if (parse.GetValue(clearKind) is { } name)
             {
                 if (!SimFault.TryParseKind(name, out var k))
-                    throw VmciError.Create(Errno.EINVAL, "clear faults", name, "unknown kind");
+                    throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, name, "unknown kind");
                 only = k;
             }
             Console.WriteLine($"cleared {faults.Clear(parse.GetValue(clearCid), only)} fault(s)");

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Globalization;
 using Vmci.Sim;
 using Vmci.Transport;
 
@@ -31,19 +30,28 @@ internal sealed class BackendOptions
         command.Options.Add(Fabric);
     }
 
-    /// <summary>The network the options name.</summary>
-    /// <exception cref="VmciException">A malformed environment variable, or no kernel backend here.</exception>
+    /// <summary>
+    /// The network the options name: the environment's settings (<see cref="VmciSettings.FromEnvironment"/>, every
+    /// variable validated), then each flag given replaces its value, checked by the same rules.
+    /// </summary>
+    /// <exception cref="VmciException">EINVAL for a malformed variable or flag; no kernel backend here.</exception>
     public IVsockNetwork Create(ParseResult parse)
     {
-        var backend = parse.GetValue(Backend) ?? Environment.GetEnvironmentVariable(VmciNetwork.BackendVariable);
+        var settings = VmciSettings.FromEnvironment();
+        if (parse.GetValue(Backend) is { } backend)
+            settings = settings with { Backend = VmciSettings.ParseBackend(backend, "--backend") };
         var cid = parse.GetValue(Cid);
         var fabric = parse.GetValue(Fabric);
-        if (backend == "vsock")
-            return VmciNetwork.Kernel;
-        if (cid is null && fabric is null)
-            return VmciNetwork.FromEnvironment();
-        var envCid = Environment.GetEnvironmentVariable(SimNetwork.CidVariable);
-        var resolvedCid = cid ?? (uint.TryParse(envCid, NumberStyles.None, CultureInfo.InvariantCulture, out var c) ? c : VmciCid.Host);
-        return SimFabric.Open(fabric).Join(resolvedCid);
+        if (settings.Backend == VmciBackend.Vsock && (cid is not null || fabric is not null))
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.Configure, cid is not null ? "--cid" : "--fabric",
+                "--cid and --fabric configure the simulator; the vsock backend takes the kernel's CID");
+        if (cid is { } c)
+        {
+            SimSettings.CheckCid(c, "--cid");
+            settings = settings with { Simulator = settings.Simulator with { Cid = c } };
+        }
+        if (fabric is not null)
+            settings = settings with { Simulator = settings.Simulator with { Fabric = fabric } };
+        return settings.CreateNetwork();
     }
 }

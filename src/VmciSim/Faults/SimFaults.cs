@@ -113,7 +113,7 @@ public sealed class SimFaults
         else if (f.Kind == SimFaultKind.CidChange && (f.ToCid is VmciCid.Hypervisor or VmciCid.Local or VmciCid.Any || f.ToCid == f.Cid))
             problem = $"CID {f.Cid} cannot change to {f.ToCid}";
         if (problem is not null)
-            throw VmciError.Create(Errno.EINVAL, "add fault", f.ToString(), problem);
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, f.ToString(), problem);
     }
 
     private void MoveMachine(uint from, uint to)
@@ -121,7 +121,7 @@ public sealed class SimFaults
         var source = _fabric.Layout.MachineDirectory(from);
         var target = _fabric.Layout.MachineDirectory(to);
         if (Directory.Exists(target))
-            throw VmciError.Create(Errno.EADDRINUSE, "change CID", to.ToString(CultureInfo.InvariantCulture),
+            throw VmciError.Create(Errno.EADDRINUSE, VmciOperation.ChangeFabric, to.ToString(CultureInfo.InvariantCulture),
                 $"machine {to} already exists in fabric {_fabric.Directory}");
         if (Directory.Exists(source))
             Directory.Move(source, target); // rename(2): the listeners' socket files keep working under the new CID

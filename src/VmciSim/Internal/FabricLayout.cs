@@ -32,7 +32,7 @@ internal sealed class FabricLayout
         var longest = Path.Combine(Root, uint.MaxValue.ToString(CultureInfo.InvariantCulture), uint.MaxValue.ToString(CultureInfo.InvariantCulture));
         var bytes = Encoding.UTF8.GetByteCount(longest);
         if (bytes > UnixPlatform.MaxSocketPathBytes)
-            throw VmciError.Create(Errno.EINVAL, "open fabric", Root,
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.OpenFabric, Root,
                 $"socket paths such as '{longest}' would be {bytes} bytes, more than sun_path holds ({UnixPlatform.MaxSocketPathBytes}); "
                 + $"use a fabric directory of at most {UnixPlatform.MaxSocketPathBytes - LongestSocketSuffix} bytes (VMCI_SIM_FABRIC)");
     }

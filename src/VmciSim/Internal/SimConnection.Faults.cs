@@ -51,10 +51,10 @@ internal sealed partial class SimConnection : IFaultTarget
     public void ThrowIfReset()
     {
         if (_resetBy is { } fault)
-            throw ResetError(fault, "transfer", null);
+            throw ResetError(fault, VmciOperation.Receive, null);
     }
 
-    private VmciException ResetError(SimFault fault, string operation, Exception? inner) =>
+    private VmciException ResetError(SimFault fault, VmciOperation operation, Exception? inner) =>
         VmciError.Create(Errno.ECONNRESET, operation, Endpoint, $"reset by the simulator's fault {fault}", inner);
 
     private async ValueTask<int> ReceiveWithFaultsAsync(Memory<byte> buffer, CancellationToken cancellationToken)
@@ -71,7 +71,7 @@ internal sealed partial class SimConnection : IFaultTarget
         }
         catch (Exception e)
         {
-            throw Translate(e, "receive");
+            throw Translate(e, VmciOperation.Receive);
         }
     }
 
@@ -110,7 +110,7 @@ internal sealed partial class SimConnection : IFaultTarget
         }
         catch (Exception e)
         {
-            throw Translate(e, "send");
+            throw Translate(e, VmciOperation.Send);
         }
     }
 }

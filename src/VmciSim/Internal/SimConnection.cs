@@ -43,7 +43,7 @@ internal sealed partial class SimConnection : IVsockConnection
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (Volatile.Read(ref _disposed) != 0)
-            return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, "receive", Endpoint, "the connection is closed"));
+            return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, VmciOperation.Receive, Endpoint, "the connection is closed"));
         if (_faults.Active || _resetBy is not null)
             return ReceiveWithFaultsAsync(buffer, cancellationToken);
         ValueTask<int> pending;
@@ -53,20 +53,20 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<int>(Translate(e, "receive"));
+            return ValueTask.FromException<int>(Translate(e, VmciOperation.Receive));
         }
         if (!pending.IsCompletedSuccessfully)
             return AwaitReceive(pending);
         var read = pending.Result;
-        return read == 0 && _resetBy is { } fault ? ValueTask.FromException<int>(ResetError(fault, "receive", null)) : ValueTask.FromResult(read);
+        return read == 0 && _resetBy is { } fault ? ValueTask.FromException<int>(ResetError(fault, VmciOperation.Receive, null)) : ValueTask.FromResult(read);
     }
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_sendShutdown)
-            throw VmciError.Create(Errno.EPIPE, "send", Endpoint, "this end shut down its sending side");
+            throw VmciError.Create(Errno.EPIPE, VmciOperation.Send, Endpoint, "this end shut down its sending side");
         if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, "send", Endpoint, "the connection is closed");
+            throw VmciError.Create(Errno.EBADF, VmciOperation.Send, Endpoint, "the connection is closed");
         if (_faults.Active || _resetBy is not null)
         {
             await SendWithFaultsAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -82,14 +82,14 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            throw Translate(e, "send");
+            throw Translate(e, VmciOperation.Send);
         }
     }
 
     public void ShutdownSend()
     {
         if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, "shutdown", Endpoint, "the connection is closed");
+            throw VmciError.Create(Errno.EBADF, VmciOperation.Shutdown, Endpoint, "the connection is closed");
         _sendShutdown = true;
         try
         {
@@ -131,17 +131,10 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            throw Translate(e, "receive");
+            throw Translate(e, VmciOperation.Receive);
         }
     }
 
-    private VmciException Translate(Exception e, string operation) => e switch
-    {
-        VmciException v => v,
-        _ when _resetBy is { } fault => ResetError(fault, operation, e),
-        OperationCanceledException => VmciError.Create(Errno.ECANCELED, operation, Endpoint, "cancelled by the caller", e),
-        ObjectDisposedException => VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed", e),
-        SocketException s => VmciError.FromSocketException(s, operation, Endpoint),
-        _ => VmciError.Create(Errno.EIO, operation, Endpoint, e.Message, e),
-    };
+    private VmciException Translate(Exception e, VmciOperation operation) =>
+        e is not VmciException && _resetBy is { } fault ? ResetError(fault, operation, e) : VmciError.From(e, operation, Endpoint);
 }

@@ -66,11 +66,11 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         }
         catch (ChannelClosedException e)
         {
-            throw VmciError.Create(Errno.EBADF, "accept", LocalAddress.ToString(), "the listener is closed", e);
+            throw VmciError.Create(Errno.EBADF, VmciOperation.Accept, LocalAddress.ToString(), "the listener is closed", e);
         }
         catch (OperationCanceledException e)
         {
-            throw VmciError.Create(Errno.ECANCELED, "accept", LocalAddress.ToString(), "cancelled by the caller", e);
+            throw VmciError.Create(Errno.ECANCELED, VmciOperation.Accept, LocalAddress.ToString(), "cancelled by the caller", e);
         }
     }
 

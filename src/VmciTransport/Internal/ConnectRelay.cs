@@ -130,7 +130,7 @@ internal sealed class ConnectRelay : RelayBase
         }
         catch (OperationCanceledException e)
         {
-            throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, "connect", Remote.ToString(), null, e);
+            throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, VmciOperation.Connect, Remote.ToString(), null, e);
         }
     }
 

@@ -1,7 +1,6 @@
-using System.Runtime.InteropServices;
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.Vsock;
 
 namespace Conformance.Kernel;
 
@@ -12,25 +11,18 @@ namespace Conformance.Kernel;
 [Trait("Backend", "vsock")]
 public sealed class KernelOnlyTests
 {
-    private static unsafe (int Rc, int Errno) SetRaw(System.Net.Sockets.Socket socket, int option, void* value, uint length)
-    {
-        var rc = Interop.setsockopt(socket.SafeHandle, Interop.AF_VSOCK, option, value, length);
-        return (rc, rc < 0 ? Marshal.GetLastPInvokeError() : 0);
-    }
-
     [Fact(DisplayName = "§4 connect timeout is a struct timeval {s, µs}: 1500 ms = {1, 500000}")]
     [Trait("Spec", "§4")]
     public unsafe void ConnectTimeout_Timeval_RoundTrips()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
-        VsockSocket.SetOption(socket, VsockOption.ConnectTimeout, 1500, null);
-        var tv = default(Interop.Timeval);
-        var length = (uint)sizeof(Interop.Timeval);
-        Assert.Equal(0, Interop.getsockopt(socket.SafeHandle, Interop.AF_VSOCK, Interop.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, ref length));
-        Assert.Equal((uint)sizeof(Interop.Timeval), length);
-        Assert.Equal(1, tv.tv_sec);
-        Assert.Equal(500_000, tv.tv_usec);
+        using var listener = (VsockListener)new VsockNetwork().Listen(new VsockAddress(VmciCid.Any, VmciPort.Any),
+            new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(1500) });
+        var tv = default(RawVsock.Timeval);
+        var size = (uint)sizeof(RawVsock.Timeval);
+        Assert.Equal((0, 0, size), RawVsock.Get(listener.Handle, RawVsock.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, size));
+        Assert.Equal(1, tv.Seconds);
+        Assert.Equal(500_000, tv.Microseconds);
     }
 
     [Fact(DisplayName = "§4 libzmq's timeval {0, ms*1000} at 1000 ms → ERANGE (the bug this project fixes)")]
@@ -38,9 +30,9 @@ public sealed class KernelOnlyTests
     public unsafe void ConnectTimeout_LibzmqTimeval_IsRejectedWithERANGE()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
-        var tv = new Interop.Timeval { tv_sec = 0, tv_usec = 1000 * 1000 };
-        Assert.Equal((-1, (int)Errno.ERANGE), SetRaw(socket, Interop.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, (uint)sizeof(Interop.Timeval)));
+        using var socket = RawVsock.Socket();
+        var tv = new RawVsock.Timeval { Seconds = 0, Microseconds = 1000 * 1000 };
+        Assert.Equal((-1, (int)Errno.ERANGE), RawVsock.Set(socket, RawVsock.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, (uint)sizeof(RawVsock.Timeval)));
     }
 
     [Fact(DisplayName = "§5 an option value shorter than u64 → EINVAL")]
@@ -48,9 +40,9 @@ public sealed class KernelOnlyTests
     public unsafe void SetOption_ShortLength_ThrowsEINVAL()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
+        using var socket = RawVsock.Socket();
         var value = 4096u;
-        Assert.Equal((-1, (int)Errno.EINVAL), SetRaw(socket, Interop.SO_VM_SOCKETS_BUFFER_SIZE, &value, sizeof(uint)));
+        Assert.Equal((-1, (int)Errno.EINVAL), RawVsock.Set(socket, RawVsock.SO_VM_SOCKETS_BUFFER_SIZE, &value, sizeof(uint)));
     }
 
     [Fact(DisplayName = "§5 connect to a guest CID (3) without a host-to-guest transport → ENODEV")]
@@ -63,7 +55,7 @@ public sealed class KernelOnlyTests
             Assert.Skip("this guest has another vsock transport; ENODEV is observable only with vsock_loopback alone");
         using var watchdog = Watchdog.Start();
         await VmciAssert.ThrowsAsync(Errno.ENODEV,
-            () => new KernelVsockNetwork().ConnectAsync(new VsockAddress(VmciCid.FirstGuest, 1234), null, watchdog.Token).AsTask());
+            () => new VsockNetwork().ConnectAsync(new VsockAddress(VmciCid.FirstGuest, 1234), null, watchdog.Token).AsTask());
     }
 
     [Fact(DisplayName = "§5 loopback only: CID 2 (host) is served by the local transport → no listener, ECONNRESET")]
@@ -75,7 +67,7 @@ public sealed class KernelOnlyTests
             Assert.Skip("this guest has a guest-to-host transport: CID 2 is the real host");
         using var watchdog = Watchdog.Start();
         await VmciAssert.ThrowsAsync(Errno.ECONNRESET,
-            () => new KernelVsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
+            () => new VsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
     }
 
     [Fact(DisplayName = "§5 the local CID of a loopback-only guest is 1")]
@@ -85,6 +77,6 @@ public sealed class KernelOnlyTests
         KernelGuest.Require();
         if (Directory.Exists("/sys/module/vmw_vsock_vmci_transport") || Directory.Exists("/sys/module/vmw_vsock_virtio_transport"))
             Assert.Skip("this guest has a guest-to-host transport, so its CID is not 1");
-        Assert.Equal(VmciCid.Local, new KernelVsockNetwork().GetLocalCid());
+        Assert.Equal(VmciCid.Local, new VsockNetwork().GetLocalCid());
     }
 }

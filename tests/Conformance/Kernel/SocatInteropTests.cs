@@ -1,20 +1,20 @@
 using System.Diagnostics;
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.Vsock;
 
 namespace Conformance.Kernel;
 
 /// <summary>
 /// Interop with a vsock peer this project did not write: Debian's socat (VSOCK-LISTEN / VSOCK-CONNECT) echoing
-/// through <c>cat</c>, against <see cref="KernelVsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
+/// through <c>cat</c>, against <see cref="VsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
 /// </summary>
 [Trait("Backend", "vsock")]
 public sealed class SocatInteropTests
 {
-    private readonly KernelVsockNetwork _network = new();
+    private readonly VsockNetwork _network = new();
 
-    [Fact(DisplayName = "§5 interop: socat VSOCK-LISTEN echoes what KernelVsockNetwork sends")]
+    [Fact(DisplayName = "§5 interop: socat VSOCK-LISTEN echoes what VsockNetwork sends")]
     [Trait("Spec", "§5")]
     public async Task Connect_ToSocatListener_ExchangesBytesBothWays()
     {
@@ -34,7 +34,7 @@ public sealed class SocatInteropTests
         Assert.Equal(0, socat.ExitCode);
     }
 
-    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT:1 reaches a KernelVsockNetwork listener")]
+    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT:1 reaches a VsockNetwork listener")]
     [Trait("Spec", "§5")]
     public async Task Accept_FromSocatClient_ExchangesBytesBothWays()
     {

@@ -1,6 +1,6 @@
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.Vsock;
 
 namespace Conformance.Seam;
 
@@ -15,7 +15,7 @@ public sealed class KernelSeamTests : SeamConformance
     protected override IVsockNetwork CreateNetwork()
     {
         KernelGuest.Require();
-        return new KernelVsockNetwork();
+        return new VsockNetwork();
     }
 
     /// <summary>The guest runs as root: CAP_NET_BIND_SERVICE.</summary>

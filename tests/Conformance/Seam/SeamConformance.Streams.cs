@@ -49,6 +49,30 @@ public abstract partial class SeamConformance
         Assert.Equal("still"u8.ToArray(), await server.ReadExactlyAsync(5, watchdog.Token));
     }
 
+    [Fact(DisplayName = "§7 cancel a pending receive → ECANCELED, on every backend")]
+    [Trait("Spec", "§7")]
+    public async Task Receive_Cancelled_FailsWithECANCELED()
+    {
+        using var watchdog = Watchdog.Start();
+        var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(watchdog.Token);
+        var pending = client.ReceiveAsync(new byte[16], cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await VmciAssert.ThrowsAsync(Errno.ECANCELED, () => watchdog.Guard(pending));
+    }
+
+    [Fact(DisplayName = "§7 dispose a connection while a receive waits → EBADF, on every backend")]
+    [Trait("Spec", "§7")]
+    public async Task Receive_ConnectionDisposedWhilePending_FailsWithEBADF()
+    {
+        using var watchdog = Watchdog.Start();
+        var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
+        var pending = client.ReceiveAsync(new byte[16], watchdog.Token).AsTask();
+        client.Dispose();
+        await VmciAssert.ThrowsAsync(Errno.EBADF, () => watchdog.Guard(pending));
+        await VmciAssert.ThrowsAsync(Errno.EBADF, () => client.ReceiveAsync(new byte[16], watchdog.Token).AsTask());
+    }
+
     [Fact(DisplayName = "§7 send after ShutdownSend → EPIPE")]
     [Trait("Spec", "§7")]
     public async Task Send_AfterShutdownSend_ThrowsEPIPE()

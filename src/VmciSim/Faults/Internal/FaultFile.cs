@@ -26,7 +26,7 @@ internal static class FaultFile
         }
         catch (JsonException e)
         {
-            throw VmciError.Create(Errno.EINVAL, "read faults", path, $"not a faults file: {e.Message}", e);
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, path, $"not a faults file: {e.Message}", e);
         }
     }
 

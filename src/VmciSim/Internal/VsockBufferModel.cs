@@ -1,16 +1,12 @@
-namespace Vmci;
+namespace Vmci.Sim.Internal;
 
 /// <summary>
 /// The kernel's model of the AF_VSOCK options (net/vmw_vsock/af_vsock.c): the buffer size is clamped to at least
 /// min and then at most max whenever any of the three changes; a connect timeout of 0 means the 2 s default; a timeout
-/// that a timeval cannot hold is ERANGE. The simulator keeps its options in one of these; the kernel backend
-/// lets the kernel do the same.
+/// that a timeval cannot hold is ERANGE. The simulator keeps each socket's options in one of these; the kernel backend lets the kernel do it.
 /// </summary>
-public sealed class VsockBufferModel
+internal sealed class VsockBufferModel
 {
-    /// <summary>The largest connect timeout the kernel takes, in milliseconds (MAX_SCHEDULE_TIMEOUT / HZ seconds, conservatively).</summary>
-    public const ulong MaxConnectTimeoutMilliseconds = (ulong)int.MaxValue / 1000 * 1000;
-
     /// <summary>SO_VM_SOCKETS_BUFFER_SIZE.</summary>
     public ulong Size { get; private set; } = VsockOptions.DefaultBufferSize;
 
@@ -33,7 +29,7 @@ public sealed class VsockBufferModel
         VsockOption.BufferMinSize => MinSize,
         VsockOption.BufferMaxSize => MaxSize,
         VsockOption.ConnectTimeout => ConnectTimeoutMilliseconds,
-        _ => throw VmciError.Create(Errno.ENOPROTOOPT, "getsockopt", null, $"option {(int)option} is not an AF_VSOCK option"),
+        _ => throw VmciError.Create(Errno.ENOPROTOOPT, VmciOperation.GetOption, null, $"option {(int)option} is not an AF_VSOCK option"),
     };
 
     /// <summary>setsockopt, with the kernel's clamping and range checks.</summary>
@@ -53,12 +49,12 @@ public sealed class VsockBufferModel
                 Update(Size);
                 break;
             case VsockOption.ConnectTimeout:
-                if (value > MaxConnectTimeoutMilliseconds)
-                    throw VmciError.Create(Errno.ERANGE, "setsockopt", null, $"connect timeout {value} ms does not fit a timeval the kernel accepts");
+                if (value > VsockOptions.MaxConnectTimeoutMilliseconds)
+                    throw VmciError.Create(Errno.ERANGE, VmciOperation.SetOption, null, $"connect timeout {value} ms does not fit a timeval the kernel accepts");
                 ConnectTimeoutMilliseconds = value == 0 ? (ulong)VsockOptions.DefaultConnectTimeout.TotalMilliseconds : value;
                 break;
             default:
-                throw VmciError.Create(Errno.ENOPROTOOPT, "setsockopt", null, $"option {(int)option} is not an AF_VSOCK option");
+                throw VmciError.Create(Errno.ENOPROTOOPT, VmciOperation.SetOption, null, $"option {(int)option} is not an AF_VSOCK option");
         }
     }
 

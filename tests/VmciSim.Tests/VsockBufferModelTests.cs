@@ -1,6 +1,7 @@
 using Vmci;
+using Vmci.Sim.Internal;
 
-namespace VmciCore.Tests;
+namespace VmciSim.Tests;
 
 /// <summary>SPEC §4: the kernel's option semantics.</summary>
 public sealed class VsockBufferModelTests
