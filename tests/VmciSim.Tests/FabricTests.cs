@@ -1,14 +1,20 @@
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>The fabric: directory, topology, machines, listing.</summary>
 public sealed class FabricTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -18,7 +24,7 @@ public sealed class FabricTests : IDisposable
             Assert.Skip("file modes are a Unix feature");
         const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-        _fabric.Join(5);
+        _fabric.Machine(5);
 
         Assert.Equal(Private, ModeOf(_fabric.Directory));
         Assert.Equal(Private, ModeOf(Path.Combine(_fabric.Directory, "5")));
@@ -32,7 +38,7 @@ public sealed class FabricTests : IDisposable
     {
         var tooLong = Path.Combine(_fabric.Directory, new string('x', 100));
 
-        var e = Sim.ThrowsErrno(Errno.EINVAL, () => SimFabric.Open(tooLong));
+        var e = VmciAssert.Throws(Errno.EINVAL, () => SimFabric.Open(tooLong));
 
         Assert.Contains(tooLong, e.Message, StringComparison.Ordinal);
         Assert.Contains("sun_path", e.Message, StringComparison.Ordinal);
@@ -45,13 +51,13 @@ public sealed class FabricTests : IDisposable
     [InlineData(VmciCid.Any)]
     public void Join_ReservedCid_ThrowsEinval(uint cid)
     {
-        Sim.ThrowsErrno(Errno.EINVAL, () => _fabric.Fabric.Join(cid));
+        VmciAssert.Throws(Errno.EINVAL, () => _fabric.Fabric.Join(cid));
     }
 
     [Fact]
     public void Join_ReturnsNetworkWithThatLocalCid()
     {
-        var net = _fabric.Join(42);
+        var net = _fabric.Machine(42);
 
         Assert.Equal(42u, net.GetLocalCid());
         Assert.Equal("sim", net.Name);
@@ -73,10 +79,10 @@ public sealed class FabricTests : IDisposable
     [Fact]
     public void Snapshot_ListsMachinesAndListenersWithBoundAddress()
     {
-        using var any = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, 7000));
-        using var specific = _fabric.Join(5).Listen(new VsockAddress(5, 7001));
-        using var loopback = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Local, 7002));
-        _fabric.MakeStaleSocketFile(2, 7003);
+        using var any = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, 7000));
+        using var specific = _fabric.Machine(5).Listen(new VsockAddress(5, 7001));
+        using var loopback = _fabric.Machine(2).Listen(new VsockAddress(VmciCid.Local, 7002));
+        _fabric.LeaveStaleListener(2, 7003);
 
         var machines = _fabric.Fabric.Snapshot();
 

@@ -2,15 +2,21 @@ using System.Net.Sockets;
 using System.Text;
 using Vmci;
 using Vmci.Sim.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>The UDS handshake: format, parse, and a listener's robustness against bad connectors.</summary>
 public sealed class HandshakeTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     [Fact]
     public void Request_RoundTrips()
@@ -64,22 +70,22 @@ public sealed class HandshakeTests : IDisposable
     [MemberData(nameof(BadRequests))]
     public async Task Listener_BadHandshake_RefusesItAndKeepsAccepting(byte[] request)
     {
-        var guest = _fabric.Join(5);
+        var guest = _fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
 
-        using (var raw = _fabric.RawConnect(5, port))
+        using (var raw = _fabric.ConnectRaw(5, port))
         {
             try
             {
-                await raw.SendAsync(request, SocketFlags.None, TempFabric.Ct);
+                await raw.SendAsync(request, SocketFlags.None, _watchdog.Token);
                 raw.Shutdown(SocketShutdown.Send);
                 // Refused or closed: never accepted. The listener answers at most one reply, then closes.
                 var reply = new byte[64];
                 var total = 0;
                 int n;
-                while ((n = await raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct)) > 0)
+                while ((n = await _watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, _watchdog.Token))) > 0)
                     total += n;
                 Assert.True(total is 0 or Handshake.ReplyBytes, $"reply of {total} bytes");
                 if (total > 0)
@@ -91,7 +97,7 @@ public sealed class HandshakeTests : IDisposable
             }
         }
 
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, port));
+        var (client, server) = await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, port), _watchdog.Token);
         client.Dispose();
         server.Dispose();
     }
@@ -99,30 +105,30 @@ public sealed class HandshakeTests : IDisposable
     [Fact]
     public async Task Listener_SlowHandshake_ClosedAfterTimeoutWithoutBlockingOthers()
     {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
-        using var slow = _fabric.RawConnect(5, port);
-        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, TempFabric.Ct);
+        using var slow = _fabric.ConnectRaw(5, port);
+        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, _watchdog.Token);
 
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, port));
+        var (client, server) = await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, port), _watchdog.Token);
         client.Dispose();
         server.Dispose();
 
-        var n = await slow.ReceiveAsync(new byte[16], SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var n = await _watchdog.Guard(slow.ReceiveAsync(new byte[16], SocketFlags.None, _watchdog.Token));
         Assert.Equal(0, n);
     }
 
     [Fact]
     public async Task Listener_SpoofedLoopbackSource_Refused()
     {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var port = listener.LocalAddress.Port;
-        using var raw = _fabric.RawConnect(5, port);
+        using var raw = _fabric.ConnectRaw(5, port);
 
-        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, TempFabric.Ct);
+        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, _watchdog.Token);
         var reply = new byte[Handshake.ReplyBytes];
-        var n = await raw.ReceiveAsync(reply, SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var n = await _watchdog.Guard(raw.ReceiveAsync(reply, SocketFlags.None, _watchdog.Token));
 
         Assert.Equal(Handshake.ReplyBytes, n);
         Assert.Equal(Errno.ECONNRESET, Handshake.ParseReply(reply));

@@ -1,4 +1,5 @@
 using Vmci;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
@@ -9,22 +10,27 @@ public sealed class LeakCollection;
 [Collection(nameof(LeakCollection))]
 public sealed class LeakTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     private static int OpenFds() => Directory.GetFiles("/proc/self/fd").Length;
 
     private async Task CycleAsync()
     {
-        var host = _fabric.Join(2);
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var host = _fabric.Machine(2);
+        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(5, listener.LocalAddress.Port);
         for (var i = 0; i < 20; i++)
         {
-            var (client, server) = await Sim.ConnectPairAsync(host, listener, target);
-            await client.SendAsync(new byte[100], TempFabric.Ct);
-            await Sim.ReadExactlyAsync(server, 100);
+            var (client, server) = await VsockStreams.ConnectPairAsync(host, listener, target, _watchdog.Token);
+            await client.SendAsync(new byte[100], _watchdog.Token);
+            await server.ReadExactlyAsync(100, _watchdog.Token);
             if (i % 3 == 0)
                 client.Abort();
             else
@@ -32,8 +38,8 @@ public sealed class LeakTests : IDisposable
             server.Dispose();
         }
         // Refused and failed connects too.
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(target with { Port = target.Port + 1 }, null, TempFabric.Ct).AsTask());
-        using (var raw = _fabric.RawConnect(5, target.Port))
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(host.ConnectAsync(target with { Port = target.Port + 1 }, null, _watchdog.Token).AsTask()));
+        using (var raw = _fabric.ConnectRaw(5, target.Port))
             raw.Send("garbage\n"u8);
     }
 
@@ -49,23 +55,19 @@ public sealed class LeakTests : IDisposable
 
         Assert.Equal(files, _fabric.Entries());
         // The listener's background loop and the refused handshake close asynchronously: poll with a deadline.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (OpenFds() > fds && DateTime.UtcNow < deadline)
-            await Task.Delay(20, TempFabric.Ct);
-        Assert.True(OpenFds() <= fds, $"fds: {fds} before, {OpenFds()} after");
+        using var settled = Watchdog.Start(TimeSpan.FromSeconds(10), _watchdog.Token);
+        await settled.UntilAsync(() => OpenFds() <= fds, $"the fds are back to {fds} (now {OpenFds()})");
     }
 
     [Fact]
     public async Task Dispose_Listener_EndsItsAcceptThread()
     {
-        var listener = (Vmci.Sim.Internal.SimListener)_fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var listener = (Vmci.Sim.Internal.SimListener)_fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         Assert.True(listener.AcceptThread.IsAlive);
 
         listener.Dispose();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (listener.AcceptThread.IsAlive && DateTime.UtcNow < deadline)
-            await Task.Delay(10, TempFabric.Ct);
-        Assert.False(listener.AcceptThread.IsAlive);
+        using var ended = Watchdog.Start(TimeSpan.FromSeconds(10), _watchdog.Token);
+        await ended.UntilAsync(() => !listener.AcceptThread.IsAlive, "the accept thread ended");
     }
 }

@@ -1,14 +1,20 @@
 using System.Text;
 using Vmci;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>Machines in separate processes that share only the fabric directory.</summary>
 public sealed class MultiProcessTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     private static uint ParsePort(string line)
     {
@@ -19,114 +25,119 @@ public sealed class MultiProcessTests : IDisposable
     [Fact]
     public async Task Connect_ToListenerInChildProcess_EchoesAndChildSeesOurAddress()
     {
-        using var child = PeerProcess.Start("listen", _fabric.Directory, 5);
-        var port = ParsePort(await child.ReadLineAsync());
-        var host = _fabric.Join(2);
+        using var child = SimPeers.Start("listen", _fabric.Directory, 5);
+        var port = ParsePort(await child.ReadLineAsync(_watchdog.Token));
+        var host = _fabric.Machine(2);
 
-        using var connection = await host.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-        await connection.SendAsync("ping"u8.ToArray(), TempFabric.Ct);
+        using var connection = await _watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, _watchdog.Token));
+        await connection.SendAsync("ping"u8.ToArray(), _watchdog.Token);
 
-        Assert.Equal("ping"u8.ToArray(), await Sim.ReadExactlyAsync(connection, 4));
-        Assert.Equal($"ACCEPTED 2 {connection.LocalAddress.Port}", await child.ReadLineAsync());
-        Assert.Equal(0, await child.StopAsync());
+        Assert.Equal("ping"u8.ToArray(), await connection.ReadExactlyAsync(4, _watchdog.Token));
+        Assert.Equal($"ACCEPTED 2 {connection.LocalAddress.Port}", await child.ReadLineAsync(_watchdog.Token));
+        Assert.Equal(0, await child.StopAsync(_watchdog.Token));
     }
 
     [Fact]
     public async Task Accept_FromChildProcess_ReportsChildCidAndPort()
     {
-        using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
+        using var listener = _fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var accept = listener.AcceptAsync(_watchdog.Token).AsTask();
 
-        using var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
-        var local = await child.ReadLineAsync();
-        using var server = await accept.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        using var child = SimPeers.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
+        var local = await child.ReadLineAsync(_watchdog.Token);
+        using var server = await _watchdog.Guard(accept);
 
         Assert.Equal($"LOCAL {VmciCid.Any} {server.RemoteAddress.Port}", local);
         Assert.Equal(7u, server.RemoteAddress.Cid);
-        Assert.Equal("hello from 7\n"u8.ToArray(), await Sim.ReadExactlyAsync(server, 13));
-        Assert.Equal(0, await child.StopAsync());
+        Assert.Equal("hello from 7\n"u8.ToArray(), await server.ReadExactlyAsync(13, _watchdog.Token));
+        Assert.Equal(0, await child.StopAsync(_watchdog.Token));
     }
 
     [Fact]
     public async Task Connect_VmwareTopologyFromEnvironment_GuestToGuestThrowsEnetunreach()
     {
-        using var listener = _fabric.Join(6).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = _fabric.Machine(6).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
 
-        using var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(6, listener.LocalAddress.Port), topology: "vmware");
+        using var child = SimPeers.Start("connect", _fabric.Directory, 7, new VsockAddress(6, listener.LocalAddress.Port), topology: "vmware");
 
-        Assert.Equal("ERR ENETUNREACH", await child.ReadLineAsync());
+        Assert.Equal("ERR ENETUNREACH", await child.ReadLineAsync(_watchdog.Token));
     }
 
     [Fact]
     public async Task ChildListenerKilled_ConnectThrowsEconnreset_AndPortIsReclaimed()
     {
-        var child = PeerProcess.Start("listen", _fabric.Directory, 5);
-        var port = ParsePort(await child.ReadLineAsync());
+        var child = SimPeers.Start("listen", _fabric.Directory, 5);
+        var port = ParsePort(await child.ReadLineAsync(_watchdog.Token));
         child.Kill();
         child.Dispose();
         Assert.Contains(Path.Combine("5", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), _fabric.Entries());
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(_fabric.Machine(2).ConnectAsync(new VsockAddress(5, port), null, _watchdog.Token).AsTask()));
         Assert.True(Assert.Single(Assert.Single(_fabric.Fabric.Snapshot(), m => m.Cid == 5).Listeners).IsStale);
 
-        using var reclaimed = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, port));
+        using var reclaimed = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, port));
         Assert.Equal(port, reclaimed.LocalAddress.Port);
     }
 
     [Fact]
     public async Task ChildPeerKilled_ReceiveReadsEndOfStream_ThenSendThrowsEpipe()
     {
-        using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
-        var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
-        await child.ReadLineAsync();
-        using var server = await accept.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-        Assert.Equal(Encoding.ASCII.GetBytes("hello from 7\n"), await Sim.ReadExactlyAsync(server, 13));
+        using var listener = _fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var accept = listener.AcceptAsync(_watchdog.Token).AsTask();
+        var child = SimPeers.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
+        await child.ReadLineAsync(_watchdog.Token);
+        using var server = await _watchdog.Guard(accept);
+        Assert.Equal(Encoding.ASCII.GetBytes("hello from 7\n"), await server.ReadExactlyAsync(13, _watchdog.Token));
 
         child.Kill();
         child.Dispose();
 
-        Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[16]));
-        await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], TempFabric.Ct).AsTask());
+        Assert.Equal(0, await server.ReceiveAsync(new byte[16], _watchdog.Token).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => _watchdog.Guard(server.SendAsync(new byte[1], _watchdog.Token).AsTask()));
     }
 }
 
 /// <summary>SimNetwork.FromEnvironment and SimFabric's default directory, read in a child process's environment.</summary>
 public sealed class EnvironmentTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     [Fact]
     public async Task FromEnvironment_NoCid_IsTheHostWithTheFabricsTopology()
     {
         _fabric.Fabric.Topology = Vmci.Sim.SimTopology.Vmware;
 
-        using var child = PeerProcess.Start("info", _fabric.Directory, cid: null, target: null, topology: null, runtimeDirectory: null);
+        using var child = SimPeers.Start("info", _fabric.Directory, cid: null, target: null, topology: null, runtimeDirectory: null);
 
-        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
-        Assert.Equal("CID 2", await child.ReadLineAsync());
-        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
+        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync(_watchdog.Token));
+        Assert.Equal("CID 2", await child.ReadLineAsync(_watchdog.Token));
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync(_watchdog.Token));
     }
 
     [Fact]
     public async Task FromEnvironment_TopologyVariable_IsWrittenToTheFabric()
     {
-        using var child = PeerProcess.Start("info", _fabric.Directory, "9", target: null, topology: "vmware", runtimeDirectory: null);
+        using var child = SimPeers.Start("info", _fabric.Directory, "9", target: null, topology: "vmware", runtimeDirectory: null);
 
-        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
-        Assert.Equal("CID 9", await child.ReadLineAsync());
-        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
+        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync(_watchdog.Token));
+        Assert.Equal("CID 9", await child.ReadLineAsync(_watchdog.Token));
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync(_watchdog.Token));
         Assert.Equal(Vmci.Sim.SimTopology.Vmware, _fabric.Fabric.Topology);
     }
 
     [Fact]
     public async Task Open_NoFabricVariable_UsesXdgRuntimeDir()
     {
-        using var child = PeerProcess.Start("info", fabric: null, "5", target: null, topology: null, runtimeDirectory: _fabric.Directory);
+        using var child = SimPeers.Start("info", fabric: null, "5", target: null, topology: null, runtimeDirectory: _fabric.Directory);
 
-        Assert.Equal($"FABRIC {Path.Combine(_fabric.Directory, "vmci-sim")}", await child.ReadLineAsync());
+        Assert.Equal($"FABRIC {Path.Combine(_fabric.Directory, "vmci-sim")}", await child.ReadLineAsync(_watchdog.Token));
     }
 
     [Theory]
@@ -135,8 +146,8 @@ public sealed class EnvironmentTests : IDisposable
     [InlineData("5", "mesh")]
     public async Task FromEnvironment_BadVariable_ThrowsEinval(string cid, string? topology)
     {
-        using var child = PeerProcess.Start("info", _fabric.Directory, cid, target: null, topology: topology, runtimeDirectory: null);
+        using var child = SimPeers.Start("info", _fabric.Directory, cid, target: null, topology: topology, runtimeDirectory: null);
 
-        Assert.Equal("ERR EINVAL", await child.ReadLineAsync());
+        Assert.Equal("ERR EINVAL", await child.ReadLineAsync(_watchdog.Token));
     }
 }
