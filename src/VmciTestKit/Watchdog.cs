@@ -118,13 +118,15 @@ public sealed class Watchdog : IDisposable
     /// </summary>
     /// <param name="condition">The condition.</param>
     /// <param name="what">The condition in words, for the failure message ("the relay closed").</param>
-    /// <exception cref="VmciAssertionException">The condition did not hold within the watchdog.</exception>
-    public void Until(Func<bool> condition, string what)
+    /// <param name="timeout">At most this long (and never past the watchdog), or null for the rest of the watchdog.</param>
+    /// <exception cref="VmciAssertionException">The condition did not hold in time.</exception>
+    public void Until(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
+        var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            CheckNotExpired(what);
+            CheckNotExpired(what, clock, timeout);
             Token.WaitHandle.WaitOne(PollInterval);
         }
     }
@@ -132,21 +134,23 @@ public sealed class Watchdog : IDisposable
     /// <summary>Polls <paramref name="condition"/> every 10 ms until it holds, without blocking a thread.</summary>
     /// <param name="condition">The condition.</param>
     /// <param name="what">The condition in words, for the failure message.</param>
+    /// <param name="timeout">At most this long (and never past the watchdog), or null for the rest of the watchdog.</param>
     /// <returns>A task that completes once the condition holds.</returns>
-    /// <exception cref="VmciAssertionException">The condition did not hold within the watchdog.</exception>
-    public async Task UntilAsync(Func<bool> condition, string what)
+    /// <exception cref="VmciAssertionException">The condition did not hold in time.</exception>
+    public async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
         ArgumentNullException.ThrowIfNull(condition);
+        var clock = Stopwatch.StartNew();
         while (!condition())
         {
-            CheckNotExpired(what);
+            CheckNotExpired(what, clock, timeout);
             try
             {
                 await Task.Delay(PollInterval, Token).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {
-                CheckNotExpired(what);
+                CheckNotExpired(what, clock, timeout);
             }
         }
     }
@@ -162,10 +166,12 @@ public sealed class Watchdog : IDisposable
             string.Create(CultureInfo.InvariantCulture, $"watchdog: {what} within {Timeout.TotalSeconds:0.###} s"), inner);
     }
 
-    private void CheckNotExpired(string what)
+    private void CheckNotExpired(string what, Stopwatch clock, TimeSpan? timeout)
     {
         if (Token.IsCancellationRequested)
             throw Expired("timed out waiting until " + what);
+        if (timeout is { } limit && clock.Elapsed > limit)
+            throw new VmciAssertionException(string.Create(CultureInfo.InvariantCulture, $"timed out after {limit.TotalSeconds:0.###} s waiting until {what}"));
     }
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;

@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -10,14 +11,15 @@ namespace Vmci.Reliability;
 /// </summary>
 public sealed class BadInputTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Sizes.StartWatchdog();
     private readonly Vmci.Sim.SimNetwork _host;
     private readonly IVsockListener _listener;
 
     public BadInputTests()
     {
-        _host = _fabric.Join(VmciCid.Host);
-        _listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        _host = _fabric.Machine(VmciCid.Host);
+        _listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
     }
 
     private uint Port => _listener.LocalAddress.Port;
@@ -25,21 +27,22 @@ public sealed class BadInputTests : IDisposable
     public void Dispose()
     {
         _listener.Dispose();
+        _watchdog.Dispose();
         _fabric.Dispose();
     }
 
     /// <summary>Sends <paramref name="bytes"/>, half-closes, returns everything the listener answered before closing.</summary>
     private async Task<string> RawExchangeAsync(byte[] bytes)
     {
-        using var raw = _fabric.RawConnect(5, Port);
-        await raw.SendAsync(bytes, SocketFlags.None, TempFabric.Ct).AsTask().Guard();
+        using var raw = _fabric.ConnectRaw(5, Port);
+        await _watchdog.Guard(raw.SendAsync(bytes, SocketFlags.None, _watchdog.Token));
         raw.Shutdown(SocketShutdown.Send);
         var reply = new byte[64];
         var length = 0;
         try
         {
             int n;
-            while ((n = await raw.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, TempFabric.Ct).AsTask().Guard()) > 0)
+            while ((n = await _watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, _watchdog.Token))) > 0)
                 length += n;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
@@ -50,13 +53,13 @@ public sealed class BadInputTests : IDisposable
 
     private async Task AssertServesAsync()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
-        await client.SendAsync("still serving"u8.ToArray(), TempFabric.Ct).Guard();
+        var accept = _listener.AcceptAsync(_watchdog.Token);
+        using var client = await _watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, _watchdog.Token));
+        using var server = await _watchdog.Guard(accept);
+        await _watchdog.Guard(client.SendAsync("still serving"u8.ToArray(), _watchdog.Token));
         var buffer = new byte[13];
         for (var read = 0; read < buffer.Length;)
-            read += await server.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
+            read += await _watchdog.Guard(server.ReceiveAsync(buffer.AsMemory(read), _watchdog.Token));
         Assert.Equal("still serving"u8.ToArray(), buffer);
     }
 
@@ -102,36 +105,36 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task OversizedFrame_16MiB_DeliveredIntact()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
+        var accept = _listener.AcceptAsync(_watchdog.Token);
+        using var client = await _watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, _watchdog.Token));
+        using var server = await _watchdog.Guard(accept);
         var frame = Framing.Make(7, 16 << 20, new Random(7));
-        var send = client.SendAsync(frame, TempFabric.Ct).AsTask();
+        var send = client.SendAsync(frame, _watchdog.Token).AsTask();
         var received = new byte[frame.Length];
         for (var read = 0; read < received.Length;)
-            read += await server.ReceiveAsync(received.AsMemory(read), TempFabric.Ct).Guard();
-        await send.Guard();
+            read += await _watchdog.Guard(server.ReceiveAsync(received.AsMemory(read), _watchdog.Token));
+        await _watchdog.Guard(send);
         Assert.Equal(7ul, Framing.Check(received));
     }
 
     [Fact]
     public async Task SocketFileDeleted_ConnectECONNRESET_LiveConnectionServes_PortRebinds()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
+        var accept = _listener.AcceptAsync(_watchdog.Token);
+        using var client = await _watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, _watchdog.Token));
+        using var server = await _watchdog.Guard(accept);
 
         File.Delete(_fabric.SocketPath(5, Port));
 
-        var e = await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).AsTask());
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, _watchdog.Token).AsTask()));
         Assert.Contains("nobody listens", e.Message, StringComparison.Ordinal);
-        await client.SendAsync("live"u8.ToArray(), TempFabric.Ct).Guard();
+        await _watchdog.Guard(client.SendAsync("live"u8.ToArray(), _watchdog.Token));
         var buffer = new byte[4];
         for (var read = 0; read < 4;)
-            read += await server.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
+            read += await _watchdog.Guard(server.ReceiveAsync(buffer.AsMemory(read), _watchdog.Token));
         Assert.Equal("live"u8.ToArray(), buffer);
         // The port's entry is gone, so the port can be bound again.
-        using var again = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, Port));
+        using var again = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, Port));
         Assert.Equal(Port, again.LocalAddress.Port);
     }
 }

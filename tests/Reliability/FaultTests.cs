@@ -3,6 +3,7 @@ using NetMQ;
 using NetMQ.Sockets;
 using Vmci.Sim;
 using Vmci.Transport;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -10,15 +11,16 @@ namespace Vmci.Reliability;
 public sealed class FaultTests : IDisposable
 {
     private static readonly VsockOptions ShortConnect = new() { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Sizes.StartWatchdog();
     private readonly SimNetwork _host;
     private readonly SimNetwork _guest;
     private readonly IVsockListener _listener;
 
     public FaultTests()
     {
-        _host = _fabric.Join(VmciCid.Host);
-        _guest = _fabric.Join(5);
+        _host = _fabric.Machine(VmciCid.Host);
+        _guest = _fabric.Machine(5);
         _listener = _guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
     }
 
@@ -27,31 +29,17 @@ public sealed class FaultTests : IDisposable
     public void Dispose()
     {
         _listener.Dispose();
+        _watchdog.Dispose();
         _fabric.Dispose();
     }
 
-    private async Task<(IVsockConnection Client, IVsockConnection Server)> PairAsync()
-    {
-        var accept = _listener.AcceptAsync(TempFabric.Ct).AsTask();
-        var client = await _host.ConnectAsync(Target, null, TempFabric.Ct).Guard();
-        return (client, await accept.Guard());
-    }
+    private Task<ConnectedPair> PairAsync() => VsockStreams.ConnectPairAsync(_host, _listener, Target, _watchdog.Token);
 
-    private static async Task<byte[]> ReadExactlyAsync(IVsockConnection c, int count)
-    {
-        var buffer = new byte[count];
-        for (var read = 0; read < count;)
-        {
-            var n = await c.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
-            Assert.NotEqual(0, n);
-            read += n;
-        }
-        return buffer;
-    }
+    private Task<byte[]> ReadExactlyAsync(IVsockConnection c, int count) => _watchdog.Guard(c.ReadExactlyAsync(count, _watchdog.Token));
 
     /// <summary>Gives a stalled operation every chance to (wrongly) complete: it may not within this time.</summary>
-    private static async Task AssertStillPendingAsync(Task task) =>
-        Assert.NotSame(task, await Task.WhenAny(task, Task.Delay(300, TempFabric.Ct)));
+    private async Task AssertStillPendingAsync(Task task) =>
+        Assert.NotSame(task, await Task.WhenAny(task, Task.Delay(300, _watchdog.Token)));
 
     [Fact]
     public void Add_Faults_VersionedAtomicFileAndList()
@@ -87,9 +75,9 @@ public sealed class FaultTests : IDisposable
         {
             _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 5) { Peer = VmciCid.Host, LatencyMilliseconds = 60, JitterMilliseconds = 10 });
             var clock = Stopwatch.StartNew();
-            await client.SendAsync("ping"u8.ToArray(), TempFabric.Ct).Guard();
+            await _watchdog.Guard(client.SendAsync("ping"u8.ToArray(), _watchdog.Token));
             await ReadExactlyAsync(server, 4);
-            await server.SendAsync("pong"u8.ToArray(), TempFabric.Ct).Guard();
+            await _watchdog.Guard(server.SendAsync("pong"u8.ToArray(), _watchdog.Token));
             Assert.Equal("pong"u8.ToArray(), await ReadExactlyAsync(client, 4));
             Assert.True(clock.ElapsedMilliseconds >= 2 * 50, $"round trip {clock.ElapsedMilliseconds} ms with 60±10 ms each way");
         }
@@ -107,8 +95,8 @@ public sealed class FaultTests : IDisposable
             Random.Shared.NextBytes(data);
             var clock = Stopwatch.StartNew();
             var receive = ReadExactlyAsync(server, data.Length);
-            await client.SendAsync(data, TempFabric.Ct).Guard();
-            Assert.Equal(data, await receive.Guard());
+            await _watchdog.Guard(client.SendAsync(data, _watchdog.Token));
+            Assert.Equal(data, await _watchdog.Guard(receive));
             Assert.True(clock.ElapsedMilliseconds >= 200, $"64 KiB at 256 KiB/s took {clock.ElapsedMilliseconds} ms");
         }
     }
@@ -120,18 +108,18 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            var pending = server.ReceiveAsync(new byte[16], TempFabric.Ct).AsTask();
+            var pending = server.ReceiveAsync(new byte[16], _watchdog.Token).AsTask();
             _fabric.Fabric.Faults.Reset(5);
 
-            await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => pending);
-            await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => client.ReceiveAsync(new byte[16], TempFabric.Ct).AsTask());
-            await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => client.SendAsync(new byte[16], TempFabric.Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(pending));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.ReceiveAsync(new byte[16], _watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.SendAsync(new byte[16], _watchdog.Token).AsTask()));
         }
         var (c2, s2) = await PairAsync();
         using (c2)
         using (s2)
         {
-            await c2.SendAsync("after"u8.ToArray(), TempFabric.Ct).Guard();
+            await _watchdog.Guard(c2.SendAsync("after"u8.ToArray(), _watchdog.Token));
             Assert.Equal("after"u8.ToArray(), await ReadExactlyAsync(s2, 5));
         }
     }
@@ -146,18 +134,18 @@ public sealed class FaultTests : IDisposable
             _fabric.Fabric.Faults.Partition(5, VmciCid.Host);
             var data = new byte[100_000];
             Random.Shared.NextBytes(data);
-            var send = client.SendAsync(data, TempFabric.Ct).AsTask();
+            var send = client.SendAsync(data, _watchdog.Token).AsTask();
             var receive = ReadExactlyAsync(server, data.Length);
             await AssertStillPendingAsync(receive);
-            await Poll.ThrowsErrnoAsync(Errno.ETIMEDOUT, () => _host.ConnectAsync(Target, ShortConnect, TempFabric.Ct).AsTask());
-            var waiting = _host.ConnectAsync(Target, new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(30) }, TempFabric.Ct).AsTask();
+            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => _watchdog.Guard(_host.ConnectAsync(Target, ShortConnect, _watchdog.Token).AsTask()));
+            var waiting = _host.ConnectAsync(Target, new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(30) }, _watchdog.Token).AsTask();
 
             Assert.Equal(1, _fabric.Fabric.Faults.Heal(5));
 
-            await send.Guard();
-            Assert.Equal(data, await receive.Guard());
-            using var late = await waiting.Guard();
-            using var lateServer = await _listener.AcceptAsync(TempFabric.Ct).Guard();
+            await _watchdog.Guard(send);
+            Assert.Equal(data, await _watchdog.Guard(receive));
+            using var late = await _watchdog.Guard(waiting);
+            using var lateServer = await _watchdog.Guard(_listener.AcceptAsync(_watchdog.Token));
         }
     }
 
@@ -169,10 +157,10 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            await client.SendAsync("ok"u8.ToArray(), TempFabric.Ct).Guard();
+            await _watchdog.Guard(client.SendAsync("ok"u8.ToArray(), _watchdog.Token));
             Assert.Equal("ok"u8.ToArray(), await ReadExactlyAsync(server, 2));
         }
-        await Poll.ThrowsErrnoAsync(Errno.ETIMEDOUT, () => _fabric.Join(7).ConnectAsync(Target, ShortConnect, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => _watchdog.Guard(_fabric.Machine(7).ConnectAsync(Target, ShortConnect, _watchdog.Token).AsTask()));
     }
 
     [Fact]
@@ -187,16 +175,16 @@ public sealed class FaultTests : IDisposable
             Random.Shared.NextBytes(up);
             Random.Shared.NextBytes(down);
             _fabric.Fabric.Faults.Pause(5);
-            var sends = Task.WhenAll(client.SendAsync(up, TempFabric.Ct).AsTask(), server.SendAsync(down, TempFabric.Ct).AsTask());
+            var sends = Task.WhenAll(client.SendAsync(up, _watchdog.Token).AsTask(), server.SendAsync(down, _watchdog.Token).AsTask());
             var receiveUp = ReadExactlyAsync(server, up.Length);
             var receiveDown = ReadExactlyAsync(client, down.Length);
             await AssertStillPendingAsync(Task.WhenAny(receiveUp, receiveDown));
 
             Assert.Equal(1, _fabric.Fabric.Faults.Resume(5));
 
-            await sends.Guard();
-            Assert.Equal(up, await receiveUp.Guard());
-            Assert.Equal(down, await receiveDown.Guard());
+            await _watchdog.Guard(sends);
+            Assert.Equal(up, await _watchdog.Guard(receiveUp));
+            Assert.Equal(down, await _watchdog.Guard(receiveDown));
         }
     }
 
@@ -208,8 +196,8 @@ public sealed class FaultTests : IDisposable
         using (server)
         {
             _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 5));
-            await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => _host.ConnectAsync(Target, null, TempFabric.Ct).AsTask());
-            await client.SendAsync("live"u8.ToArray(), TempFabric.Ct).Guard();
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(_host.ConnectAsync(Target, null, _watchdog.Token).AsTask()));
+            await _watchdog.Guard(client.SendAsync("live"u8.ToArray(), _watchdog.Token));
             Assert.Equal("live"u8.ToArray(), await ReadExactlyAsync(server, 4));
         }
         _fabric.Fabric.Faults.Clear(5, SimFaultKind.Refuse);
@@ -227,12 +215,12 @@ public sealed class FaultTests : IDisposable
         {
             _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 5) { ToCid = 9 });
 
-            await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => client.ReceiveAsync(new byte[4], TempFabric.Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.ReceiveAsync(new byte[4], _watchdog.Token).AsTask()));
             Assert.Equal(9u, _guest.GetLocalCid());
-            await Poll.ThrowsErrnoAsync(Errno.ENODEV, () => _host.ConnectAsync(Target, null, TempFabric.Ct).AsTask());
-            var accept = _listener.AcceptAsync(TempFabric.Ct).AsTask();
-            using (var moved = await _host.ConnectAsync(Target with { Cid = 9 }, null, TempFabric.Ct).Guard())
-            using (var movedServer = await accept.Guard())
+            await VmciAssert.ThrowsAsync(Errno.ENODEV, () => _watchdog.Guard(_host.ConnectAsync(Target, null, _watchdog.Token).AsTask()));
+            var accept = _listener.AcceptAsync(_watchdog.Token).AsTask();
+            using (var moved = await _watchdog.Guard(_host.ConnectAsync(Target with { Cid = 9 }, null, _watchdog.Token)))
+            using (var movedServer = await _watchdog.Guard(accept))
                 Assert.Equal(9u, movedServer.LocalAddress.Cid);
         }
         _fabric.Fabric.Faults.Clear(9);
@@ -245,8 +233,8 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public async Task CidChange_ListenerInAnotherProcess_FollowsTheControlFile()
     {
-        using var child = Child.StartEcho(_fabric.Directory, 6, null);
-        var port = await child.ReadPortAsync();
+        using var child = EchoPeer.Start(_fabric, 6, null);
+        var port = await EchoPeer.ReadPortAsync(child, _watchdog.Token);
 
         _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 6) { ToCid = 11 });
 
@@ -256,7 +244,7 @@ public sealed class FaultTests : IDisposable
         req.VmciOptions().Network = _host;
         req.VmciConnect($"vmci://11:{port}");
         req.SendFrame("across processes");
-        Assert.True(req.TryReceiveFrameString(TempFabric.Watchdog, out var reply));
+        Assert.True(req.TryReceiveFrameString(_watchdog.Remaining, out var reply));
         Assert.Equal("across processes", reply);
     }
 }

@@ -1,4 +1,5 @@
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -8,9 +9,14 @@ namespace Vmci.Reliability;
 /// </summary>
 public sealed class ManyConnectionsTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Sizes.StartWatchdog();
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     [Theory]
     [InlineData(false)]
@@ -28,8 +34,8 @@ public sealed class ManyConnectionsTests : IDisposable
             _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 3) { LatencyMilliseconds = 2, JitterMilliseconds = 2 });
             _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Bandwidth, 4) { BytesPerSecond = 4 << 20 });
         }
-        var host = _fabric.Join(VmciCid.Host);
-        var listeners = Enumerable.Range(0, cids).Select(i => _fabric.Join((uint)(3 + i)).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any))).ToArray();
+        var host = _fabric.Machine(VmciCid.Host);
+        var listeners = Enumerable.Range(0, cids).Select(i => _fabric.Machine((uint)(3 + i)).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any))).ToArray();
         var perConnection = messages / connections;
         long delivered = 0, corrupted = 0, outOfOrder = 0;
         try
@@ -38,9 +44,9 @@ public sealed class ManyConnectionsTests : IDisposable
             for (var c = 0; c < connections; c++)
             {
                 var listener = listeners[c % cids];
-                var accept = listener.AcceptAsync(TempFabric.Ct);
-                var client = await host.ConnectAsync(new VsockAddress((uint)(3 + (c % cids)), listener.LocalAddress.Port), null, TempFabric.Ct).Guard();
-                var server = await accept.Guard();
+                var accept = listener.AcceptAsync(_watchdog.Token);
+                var client = await _watchdog.Guard(host.ConnectAsync(new VsockAddress((uint)(3 + (c % cids)), listener.LocalAddress.Port), null, _watchdog.Token));
+                var server = await _watchdog.Guard(accept);
                 var seed = c;
                 pairs.Add(Task.Run(async () =>
                 {
@@ -51,7 +57,7 @@ public sealed class ManyConnectionsTests : IDisposable
                         {
                             var random = new Random(seed);
                             for (var i = 0; i < perConnection; i++)
-                                await client.SendAsync(Framing.Make((ulong)i, random.Next(0, 256), random), TempFabric.Ct);
+                                await client.SendAsync(Framing.Make((ulong)i, random.Next(0, 256), random), _watchdog.Token);
                             client.ShutdownSend();
                         });
                         var (count, bad, disorder) = await ReceiveAllAsync(server);
@@ -60,9 +66,9 @@ public sealed class ManyConnectionsTests : IDisposable
                         Interlocked.Add(ref corrupted, bad);
                         Interlocked.Add(ref outOfOrder, disorder);
                     }
-                }, TempFabric.Ct));
+                }, _watchdog.Token));
             }
-            await Task.WhenAll(pairs).Guard();
+            await _watchdog.Guard(Task.WhenAll(pairs));
         }
         finally
         {
@@ -78,7 +84,7 @@ public sealed class ManyConnectionsTests : IDisposable
     }
 
     /// <summary>Reads framed messages until end of stream: how many, how many failed the checksum, how many out of sequence.</summary>
-    private static async Task<(long Count, long Corrupted, long OutOfOrder)> ReceiveAllAsync(IVsockConnection server)
+    private async Task<(long Count, long Corrupted, long OutOfOrder)> ReceiveAllAsync(IVsockConnection server)
     {
         var buffer = new byte[64 * 1024];
         int filled = 0;
@@ -86,7 +92,7 @@ public sealed class ManyConnectionsTests : IDisposable
         ulong expected = 0;
         while (true)
         {
-            var n = await server.ReceiveAsync(buffer.AsMemory(filled), TempFabric.Ct);
+            var n = await server.ReceiveAsync(buffer.AsMemory(filled), _watchdog.Token);
             if (n == 0)
                 break;
             filled += n;

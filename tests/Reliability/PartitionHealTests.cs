@@ -1,6 +1,7 @@
 using NetMQ;
 using NetMQ.Sockets;
 using Vmci.Transport;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -10,9 +11,14 @@ namespace Vmci.Reliability;
 /// </summary>
 public sealed class PartitionHealTests : IDisposable
 {
-    private readonly TempFabric _fabric = new();
+    private readonly TestFabric _fabric = new();
+    private readonly Watchdog _watchdog = Sizes.StartWatchdog();
 
-    public void Dispose() => _fabric.Dispose();
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        _fabric.Dispose();
+    }
 
     private static T Socket<T>(T socket, IVsockNetwork network) where T : NetMQSocket
     {
@@ -26,12 +32,12 @@ public sealed class PartitionHealTests : IDisposable
     public async Task ReqRep_LazyPirateAcrossPartition_EveryRequestAnswered()
     {
         var requests = Sizes.Pick(200, 2_000);
-        var host = _fabric.Join(VmciCid.Host);
-        var guest = _fabric.Join(3);
+        var host = _fabric.Machine(VmciCid.Host);
+        var guest = _fabric.Machine(3);
         using var rep = Socket(new ResponseSocket(), host);
         rep.VmciBind("vmci://*:*");
         var endpoint = "vmci://2:" + rep.VmciLastEndpoint()![(rep.VmciLastEndpoint()!.LastIndexOf(':') + 1)..];
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(_watchdog.Token);
         var server = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
@@ -39,7 +45,7 @@ public sealed class PartitionHealTests : IDisposable
                 if (rep.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(50), out var request))
                     rep.SendFrame(request);
             }
-        }, TempFabric.Ct);
+        }, _watchdog.Token);
 
         var answered = 0;
         var timeouts = 0;
@@ -83,7 +89,7 @@ public sealed class PartitionHealTests : IDisposable
         {
             req.Dispose();
             await stop.CancelAsync();
-            await server.Guard();
+            await _watchdog.Guard(server);
         }
 
         Assert.Equal(requests, answered);
@@ -96,8 +102,8 @@ public sealed class PartitionHealTests : IDisposable
     public async Task PushPull_PartitionThenHeal_ExactlyOnceInOrderIntact()
     {
         var messages = Sizes.Pick(20_000, 200_000);
-        var host = _fabric.Join(VmciCid.Host);
-        var guest = _fabric.Join(3);
+        var host = _fabric.Machine(VmciCid.Host);
+        var guest = _fabric.Machine(3);
         using var pull = Socket(new PullSocket(), host);
         pull.VmciBind("vmci://*:*");
         var endpoint = "vmci://2:" + pull.VmciLastEndpoint()![(pull.VmciLastEndpoint()!.LastIndexOf(':') + 1)..];
@@ -110,7 +116,7 @@ public sealed class PartitionHealTests : IDisposable
         var receiver = Task.Run(() =>
         {
             ulong expected = 0;
-            while (Volatile.Read(ref received) < messages && !TempFabric.Ct.IsCancellationRequested)
+            while (Volatile.Read(ref received) < messages && !_watchdog.Token.IsCancellationRequested)
             {
                 if (!pull.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(100), out var frame))
                     continue;
@@ -120,7 +126,7 @@ public sealed class PartitionHealTests : IDisposable
                     outOfOrder++;
                 Interlocked.Increment(ref received);
             }
-        }, TempFabric.Ct);
+        }, _watchdog.Token);
 
         var random = new Random(1);
         var blocked = 0;
@@ -147,7 +153,7 @@ public sealed class PartitionHealTests : IDisposable
             receivedAtPartitionEnd = Volatile.Read(ref received);
             _fabric.Fabric.Faults.Heal(3);
         }
-        await receiver.Guard();
+        await _watchdog.Guard(receiver);
 
         Assert.InRange(receivedAtPartitionEnd, 0, messages - 1); // the partition held messages back
         Assert.Equal(messages, received);

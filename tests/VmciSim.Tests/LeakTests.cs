@@ -55,8 +55,7 @@ public sealed class LeakTests : IDisposable
 
         Assert.Equal(files, _fabric.Entries());
         // The listener's background loop and the refused handshake close asynchronously: poll with a deadline.
-        using var settled = Watchdog.Start(TimeSpan.FromSeconds(10), _watchdog.Token);
-        await settled.UntilAsync(() => OpenFds() <= fds, $"the fds are back to {fds} (now {OpenFds()})");
+        await _watchdog.UntilAsync(() => OpenFds() <= fds, $"the open fds are back to the {fds} before", TimeSpan.FromSeconds(10));
     }
 
     [Fact]
@@ -67,7 +66,6 @@ public sealed class LeakTests : IDisposable
 
         listener.Dispose();
 
-        using var ended = Watchdog.Start(TimeSpan.FromSeconds(10), _watchdog.Token);
-        await ended.UntilAsync(() => !listener.AcceptThread.IsAlive, "the accept thread ended");
+        await _watchdog.UntilAsync(() => !listener.AcceptThread.IsAlive, "the accept thread ended", TimeSpan.FromSeconds(10));
     }
 }
