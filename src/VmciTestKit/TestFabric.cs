@@ -43,6 +43,9 @@ public sealed class TestFabric : IDisposable
     /// <summary>The simulator's fabric: topology, faults, snapshot, other <see cref="SimFabric.Join"/>s.</summary>
     public SimFabric Fabric { get; }
 
+    /// <summary>The fabric's faults (<see cref="SimFabric.Faults"/>): latency, partition, reset, … across every process sharing it.</summary>
+    public SimFaults Faults => Fabric.Faults;
+
     /// <summary>The host, CID 2 (<see cref="VmciCid.Host"/>).</summary>
     public SimNetwork Host => Machine(VmciCid.Host);
 

@@ -8,53 +8,52 @@ using Vmci.TestKit;
 namespace Vmci.Reliability;
 
 /// <summary>Every fault of <see cref="SimFaults"/>, on the seam (SimNetwork connections), one test each.</summary>
-public sealed class FaultTests : IDisposable
+public sealed class FaultTests : FabricTestBase
 {
     private static readonly VsockOptions ShortConnect = new() { ConnectTimeout = TimeSpan.FromMilliseconds(300) };
-    private readonly TestFabric _fabric = new();
-    private readonly Watchdog _watchdog = Sizes.StartWatchdog();
     private readonly SimNetwork _host;
     private readonly SimNetwork _guest;
     private readonly IVsockListener _listener;
 
     public FaultTests()
+        : base(new TestFabric(), Sizes.StartWatchdog())
     {
-        _host = _fabric.Machine(VmciCid.Host);
-        _guest = _fabric.Machine(5);
+        _host = Fabric.Machine(VmciCid.Host);
+        _guest = Fabric.Machine(5);
         _listener = _guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
     }
 
     private VsockAddress Target => new(5, _listener.LocalAddress.Port);
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _listener.Dispose();
-        _watchdog.Dispose();
-        _fabric.Dispose();
+        if (disposing)
+            _listener.Dispose();
+        base.Dispose(disposing);
     }
 
-    private Task<ConnectedPair> PairAsync() => VsockStreams.ConnectPairAsync(_host, _listener, Target, _watchdog.Token);
+    private Task<ConnectedPair> PairAsync() => VsockStreams.ConnectPairAsync(_host, _listener, Target, Watchdog.Token);
 
-    private Task<byte[]> ReadExactlyAsync(IVsockConnection c, int count) => _watchdog.Guard(c.ReadExactlyAsync(count, _watchdog.Token));
+    private Task<byte[]> ReadExactlyAsync(IVsockConnection c, int count) => Watchdog.Guard(c.ReadExactlyAsync(count, Watchdog.Token));
 
     /// <summary>Gives a stalled operation every chance to (wrongly) complete: it may not within this time.</summary>
     private async Task AssertStillPendingAsync(Task task) =>
-        Assert.NotSame(task, await Task.WhenAny(task, Task.Delay(300, _watchdog.Token)));
+        Assert.NotSame(task, await Task.WhenAny(task, Task.Delay(300, Watchdog.Token)));
 
     [Fact]
     public void Add_Faults_VersionedAtomicFileAndList()
     {
-        var before = _fabric.Fabric.Faults.Version;
-        var a = _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 5) { LatencyMilliseconds = 20, JitterMilliseconds = 5 });
-        var b = _fabric.Fabric.Faults.Partition(5, VmciCid.Host);
+        var before = Fabric.Faults.Version;
+        var a = Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 5) { LatencyMilliseconds = 20, JitterMilliseconds = 5 });
+        var b = Fabric.Faults.Partition(5, VmciCid.Host);
 
-        Assert.Equal(before + 2, _fabric.Fabric.Faults.Version);
-        Assert.Equal([a, b], SimFabric.Open(_fabric.Directory).Faults.List());
-        var text = File.ReadAllText(Path.Combine(_fabric.Directory, "faults.json"));
+        Assert.Equal(before + 2, Fabric.Faults.Version);
+        Assert.Equal([a, b], SimFabric.Open(Fabric.Directory).Faults.List());
+        var text = File.ReadAllText(Path.Combine(Fabric.Directory, "faults.json"));
         Assert.Contains("\"kind\": \"partition\"", text, StringComparison.Ordinal);
-        Assert.Empty(Directory.GetFiles(_fabric.Directory, "*.tmp"));
-        Assert.Equal(2, _fabric.Fabric.Faults.Clear(5));
-        Assert.Empty(_fabric.Fabric.Faults.List());
+        Assert.Empty(Directory.GetFiles(Fabric.Directory, "*.tmp"));
+        Assert.Equal(2, Fabric.Faults.Clear(5));
+        Assert.Empty(Fabric.Faults.List());
     }
 
     [Theory]
@@ -62,7 +61,7 @@ public sealed class FaultTests : IDisposable
     [InlineData(5u, SimFaultKind.Bandwidth)]
     public void Add_MeaninglessFault_EINVAL(uint cid, SimFaultKind kind)
     {
-        var e = Assert.Throws<VmciException>(() => _fabric.Fabric.Faults.Add(new SimFault(kind, cid)));
+        var e = Assert.Throws<VmciException>(() => Fabric.Faults.Add(new SimFault(kind, cid)));
         Assert.Equal(Errno.EINVAL, e.Errno);
     }
 
@@ -73,11 +72,11 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 5) { Peer = VmciCid.Host, LatencyMilliseconds = 60, JitterMilliseconds = 10 });
+            Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 5) { Peer = VmciCid.Host, LatencyMilliseconds = 60, JitterMilliseconds = 10 });
             var clock = Stopwatch.StartNew();
-            await _watchdog.Guard(client.SendAsync("ping"u8.ToArray(), _watchdog.Token));
+            await Watchdog.Guard(client.SendAsync("ping"u8.ToArray(), Watchdog.Token));
             await ReadExactlyAsync(server, 4);
-            await _watchdog.Guard(server.SendAsync("pong"u8.ToArray(), _watchdog.Token));
+            await Watchdog.Guard(server.SendAsync("pong"u8.ToArray(), Watchdog.Token));
             Assert.Equal("pong"u8.ToArray(), await ReadExactlyAsync(client, 4));
             Assert.True(clock.ElapsedMilliseconds >= 2 * 50, $"round trip {clock.ElapsedMilliseconds} ms with 60±10 ms each way");
         }
@@ -90,13 +89,13 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Bandwidth, 5) { BytesPerSecond = 256 * 1024 });
+            Fabric.Faults.Add(new SimFault(SimFaultKind.Bandwidth, 5) { BytesPerSecond = 256 * 1024 });
             var data = new byte[64 * 1024];
             Random.Shared.NextBytes(data);
             var clock = Stopwatch.StartNew();
             var receive = ReadExactlyAsync(server, data.Length);
-            await _watchdog.Guard(client.SendAsync(data, _watchdog.Token));
-            Assert.Equal(data, await _watchdog.Guard(receive));
+            await Watchdog.Guard(client.SendAsync(data, Watchdog.Token));
+            Assert.Equal(data, await Watchdog.Guard(receive));
             Assert.True(clock.ElapsedMilliseconds >= 200, $"64 KiB at 256 KiB/s took {clock.ElapsedMilliseconds} ms");
         }
     }
@@ -108,18 +107,18 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            var pending = server.ReceiveAsync(new byte[16], _watchdog.Token).AsTask();
-            _fabric.Fabric.Faults.Reset(5);
+            var pending = server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask();
+            Fabric.Faults.Reset(5);
 
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(pending));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.ReceiveAsync(new byte[16], _watchdog.Token).AsTask()));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.SendAsync(new byte[16], _watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(pending));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[16], Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.SendAsync(new byte[16], Watchdog.Token).AsTask()));
         }
         var (c2, s2) = await PairAsync();
         using (c2)
         using (s2)
         {
-            await _watchdog.Guard(c2.SendAsync("after"u8.ToArray(), _watchdog.Token));
+            await Watchdog.Guard(c2.SendAsync("after"u8.ToArray(), Watchdog.Token));
             Assert.Equal("after"u8.ToArray(), await ReadExactlyAsync(s2, 5));
         }
     }
@@ -131,36 +130,36 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            _fabric.Fabric.Faults.Partition(5, VmciCid.Host);
+            Fabric.Faults.Partition(5, VmciCid.Host);
             var data = new byte[100_000];
             Random.Shared.NextBytes(data);
-            var send = client.SendAsync(data, _watchdog.Token).AsTask();
+            var send = client.SendAsync(data, Watchdog.Token).AsTask();
             var receive = ReadExactlyAsync(server, data.Length);
             await AssertStillPendingAsync(receive);
-            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => _watchdog.Guard(_host.ConnectAsync(Target, ShortConnect, _watchdog.Token).AsTask()));
-            var waiting = _host.ConnectAsync(Target, new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(30) }, _watchdog.Token).AsTask();
+            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(_host.ConnectAsync(Target, ShortConnect, Watchdog.Token).AsTask()));
+            var waiting = _host.ConnectAsync(Target, new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(30) }, Watchdog.Token).AsTask();
 
-            Assert.Equal(1, _fabric.Fabric.Faults.Heal(5));
+            Assert.Equal(1, Fabric.Faults.Heal(5));
 
-            await _watchdog.Guard(send);
-            Assert.Equal(data, await _watchdog.Guard(receive));
-            using var late = await _watchdog.Guard(waiting);
-            using var lateServer = await _watchdog.Guard(_listener.AcceptAsync(_watchdog.Token));
+            await Watchdog.Guard(send);
+            Assert.Equal(data, await Watchdog.Guard(receive));
+            using var late = await Watchdog.Guard(waiting);
+            using var lateServer = await Watchdog.Guard(_listener.AcceptAsync(Watchdog.Token));
         }
     }
 
     [Fact]
     public async Task Partition_OtherPeer_Unaffected()
     {
-        _fabric.Fabric.Faults.Partition(5, 7);
+        Fabric.Faults.Partition(5, 7);
         var (client, server) = await PairAsync();
         using (client)
         using (server)
         {
-            await _watchdog.Guard(client.SendAsync("ok"u8.ToArray(), _watchdog.Token));
+            await Watchdog.Guard(client.SendAsync("ok"u8.ToArray(), Watchdog.Token));
             Assert.Equal("ok"u8.ToArray(), await ReadExactlyAsync(server, 2));
         }
-        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => _watchdog.Guard(_fabric.Machine(7).ConnectAsync(Target, ShortConnect, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(Fabric.Machine(7).ConnectAsync(Target, ShortConnect, Watchdog.Token).AsTask()));
     }
 
     [Fact]
@@ -174,17 +173,17 @@ public sealed class FaultTests : IDisposable
             var down = new byte[1 << 20];
             Random.Shared.NextBytes(up);
             Random.Shared.NextBytes(down);
-            _fabric.Fabric.Faults.Pause(5);
-            var sends = Task.WhenAll(client.SendAsync(up, _watchdog.Token).AsTask(), server.SendAsync(down, _watchdog.Token).AsTask());
+            Fabric.Faults.Pause(5);
+            var sends = Task.WhenAll(client.SendAsync(up, Watchdog.Token).AsTask(), server.SendAsync(down, Watchdog.Token).AsTask());
             var receiveUp = ReadExactlyAsync(server, up.Length);
             var receiveDown = ReadExactlyAsync(client, down.Length);
             await AssertStillPendingAsync(Task.WhenAny(receiveUp, receiveDown));
 
-            Assert.Equal(1, _fabric.Fabric.Faults.Resume(5));
+            Assert.Equal(1, Fabric.Faults.Resume(5));
 
-            await _watchdog.Guard(sends);
-            Assert.Equal(up, await _watchdog.Guard(receiveUp));
-            Assert.Equal(down, await _watchdog.Guard(receiveDown));
+            await Watchdog.Guard(sends);
+            Assert.Equal(up, await Watchdog.Guard(receiveUp));
+            Assert.Equal(down, await Watchdog.Guard(receiveDown));
         }
     }
 
@@ -195,12 +194,12 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 5));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(_host.ConnectAsync(Target, null, _watchdog.Token).AsTask()));
-            await _watchdog.Guard(client.SendAsync("live"u8.ToArray(), _watchdog.Token));
+            Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 5));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token).AsTask()));
+            await Watchdog.Guard(client.SendAsync("live"u8.ToArray(), Watchdog.Token));
             Assert.Equal("live"u8.ToArray(), await ReadExactlyAsync(server, 4));
         }
-        _fabric.Fabric.Faults.Clear(5, SimFaultKind.Refuse);
+        Fabric.Faults.Clear(5, SimFaultKind.Refuse);
         var (c2, s2) = await PairAsync();
         c2.Dispose();
         s2.Dispose();
@@ -213,17 +212,17 @@ public sealed class FaultTests : IDisposable
         using (client)
         using (server)
         {
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 5) { ToCid = 9 });
+            Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 5) { ToCid = 9 });
 
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(client.ReceiveAsync(new byte[4], _watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[4], Watchdog.Token).AsTask()));
             Assert.Equal(9u, _guest.GetLocalCid());
-            await VmciAssert.ThrowsAsync(Errno.ENODEV, () => _watchdog.Guard(_host.ConnectAsync(Target, null, _watchdog.Token).AsTask()));
-            var accept = _listener.AcceptAsync(_watchdog.Token).AsTask();
-            using (var moved = await _watchdog.Guard(_host.ConnectAsync(Target with { Cid = 9 }, null, _watchdog.Token)))
-            using (var movedServer = await _watchdog.Guard(accept))
+            await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token).AsTask()));
+            var accept = _listener.AcceptAsync(Watchdog.Token).AsTask();
+            using (var moved = await Watchdog.Guard(_host.ConnectAsync(Target with { Cid = 9 }, null, Watchdog.Token)))
+            using (var movedServer = await Watchdog.Guard(accept))
                 Assert.Equal(9u, movedServer.LocalAddress.Cid);
         }
-        _fabric.Fabric.Faults.Clear(9);
+        Fabric.Faults.Clear(9);
         Assert.Equal(5u, _guest.GetLocalCid());
         var (c2, s2) = await PairAsync();
         c2.Dispose();
@@ -233,10 +232,10 @@ public sealed class FaultTests : IDisposable
     [Fact]
     public async Task CidChange_ListenerInAnotherProcess_FollowsTheControlFile()
     {
-        using var child = EchoPeer.Start(_fabric, 6, null);
-        var port = await EchoPeer.ReadPortAsync(child, _watchdog.Token);
+        using var child = EchoPeer.Start(Fabric, 6, null);
+        var port = await EchoPeer.ReadPortAsync(child, Watchdog.Token);
 
-        _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 6) { ToCid = 11 });
+        Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 6) { ToCid = 11 });
 
         // The child's listener accepts destination CID 11 only if it read faults.json (another process).
         using var req = new RequestSocket();
@@ -244,7 +243,7 @@ public sealed class FaultTests : IDisposable
         req.VmciOptions().Network = _host;
         req.VmciConnect($"vmci://11:{port}");
         req.SendFrame("across processes");
-        Assert.True(req.TryReceiveFrameString(_watchdog.Remaining, out var reply));
+        Assert.True(req.TryReceiveFrameString(Watchdog.Remaining, out var reply));
         Assert.Equal("across processes", reply);
     }
 }

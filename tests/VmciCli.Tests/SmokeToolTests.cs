@@ -5,19 +5,9 @@ using Vmci.TestKit;
 namespace VmciCli.Tests;
 
 /// <summary>The deploy smoke tools, run as the real <c>vmci</c> program on a private simulator fabric.</summary>
-public sealed class SmokeToolTests : IDisposable
+/// <remarks>Each test starts the real tool once or twice, and each start is a .NET start-up: twice the kit's default watchdog.</remarks>
+public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog.Start(2 * Watchdog.DefaultTimeout, TestContext.Current.CancellationToken))
 {
-    private readonly TestFabric _fabric = new();
-
-    // Each test starts the real tool once or twice, and each start is a .NET start-up: twice the kit's default.
-    private readonly Watchdog _watchdog = Watchdog.Start(2 * Watchdog.DefaultTimeout, TestContext.Current.CancellationToken);
-
-    public void Dispose()
-    {
-        _watchdog.Dispose();
-        _fabric.Dispose();
-    }
-
     [Fact]
     public async Task Cid_WithSimCid_PrintsIt()
     {
@@ -41,7 +31,7 @@ public sealed class SmokeToolTests : IDisposable
     public async Task EchoAndPing_OnTheSimulator_EveryRequestAnswered()
     {
         using var echo = Start(["echo", "--bind", "vmci://*:*", "--count", "3", "--cid", "2"]);
-        var first = await _watchdog.Guard(echo.StandardOutput.ReadLineAsync(_watchdog.Token));
+        var first = await Watchdog.Guard(echo.StandardOutput.ReadLineAsync(Watchdog.Token));
         Assert.StartsWith("echo: listening on vmci://*:", first, StringComparison.Ordinal);
         var port = first!.Split(" ")[3].Split(":")[^1];
 
@@ -50,7 +40,7 @@ public sealed class SmokeToolTests : IDisposable
         Assert.True(code == 0, $"ping exited {code}:\n{output}\n{error}");
         Assert.Contains("3 sent, 3 received, 0% loss", output, StringComparison.Ordinal);
         Assert.Contains("rtt min/avg/max/p99 = ", output, StringComparison.Ordinal);
-        await _watchdog.Guard(echo.WaitForExitAsync(_watchdog.Token));
+        await Watchdog.Guard(echo.WaitForExitAsync(Watchdog.Token));
         Assert.Equal(0, echo.ExitCode);
     }
 
@@ -67,16 +57,16 @@ public sealed class SmokeToolTests : IDisposable
     public async Task Cat_ListenAndConnect_CopiesBothWays()
     {
         using var listener = Start(["cat", "--listen", "vmci://*:*", "--cid", "2"]);
-        var first = await _watchdog.Guard(listener.StandardError.ReadLineAsync(_watchdog.Token));
+        var first = await Watchdog.Guard(listener.StandardError.ReadLineAsync(Watchdog.Token));
         var port = first!.Split(':')[^1];
-        await listener.StandardInput.WriteAsync("to the client\n".AsMemory(), _watchdog.Token);
+        await listener.StandardInput.WriteAsync("to the client\n".AsMemory(), Watchdog.Token);
         listener.StandardInput.Close();
 
         var (code, output, _) = await RunAsync(["cat", $"vmci://2:{port}", "--cid", "3"], stdin: "to the listener\n");
 
         Assert.Equal(0, code);
         Assert.Equal("to the client\n", output);
-        Assert.Equal("to the listener\n", await _watchdog.Guard(listener.StandardOutput.ReadToEndAsync(_watchdog.Token)));
+        Assert.Equal("to the listener\n", await Watchdog.Guard(listener.StandardOutput.ReadToEndAsync(Watchdog.Token)));
     }
 
     [Fact]
@@ -92,7 +82,7 @@ public sealed class SmokeToolTests : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vmci.dll"));
         foreach (var a in args)
             start.ArgumentList.Add(a);
-        start.Environment["VMCI_SIM_FABRIC"] = _fabric.Directory;
+        start.Environment["VMCI_SIM_FABRIC"] = Fabric.Directory;
         start.Environment["VMCI_BACKEND"] = "sim";
         start.Environment.Remove("VMCI_SIM_CID");
         foreach (var (name, value) in env)
@@ -106,11 +96,11 @@ public sealed class SmokeToolTests : IDisposable
     {
         using var p = Start(args, env is { } e ? [e] : []);
         if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin.AsMemory(), _watchdog.Token);
+            await p.StandardInput.WriteAsync(stdin.AsMemory(), Watchdog.Token);
         p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync(_watchdog.Token);
-        var error = p.StandardError.ReadToEndAsync(_watchdog.Token);
-        await _watchdog.Guard(p.WaitForExitAsync(_watchdog.Token));
+        var output = p.StandardOutput.ReadToEndAsync(Watchdog.Token);
+        var error = p.StandardError.ReadToEndAsync(Watchdog.Token);
+        await Watchdog.Guard(p.WaitForExitAsync(Watchdog.Token));
         return (p.ExitCode, await output, await error);
     }
 }

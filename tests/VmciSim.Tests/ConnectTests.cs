@@ -6,24 +6,15 @@ using Vmci.TestKit;
 namespace VmciSim.Tests;
 
 /// <summary>SPEC §5 connect rules and §7 addressing.</summary>
-public sealed class ConnectTests : IDisposable
+public sealed class ConnectTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TestFabric _fabric = new();
-    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
-
-    public void Dispose()
-    {
-        _watchdog.Dispose();
-        _fabric.Dispose();
-    }
-
     [Fact]
     public async Task Connect_NobodyListening_ThrowsEconnreset()
     {
-        var host = _fabric.Machine(2);
-        _fabric.Machine(5);
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
 
-        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, _watchdog.Token).AsTask()));
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token).AsTask()));
 
         Assert.Equal(VmciOperation.Connect, e.Operation);
         Assert.Equal("vmci://5:7000", e.Endpoint);
@@ -32,11 +23,11 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_StaleSocketFile_ThrowsEconnreset()
     {
-        var host = _fabric.Machine(2);
-        _fabric.Machine(5);
-        _fabric.LeaveStaleListener(5, 7000);
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        Fabric.LeaveStaleListener(5, 7000);
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token).AsTask()));
     }
 
     [Theory]
@@ -45,20 +36,20 @@ public sealed class ConnectTests : IDisposable
     [InlineData(VmciCid.Any)]
     public async Task Connect_NoSuchMachine_ThrowsEnodev(uint cid)
     {
-        var host = _fabric.Machine(2);
+        var host = Fabric.Machine(2);
 
-        await VmciAssert.ThrowsAsync(Errno.ENODEV, () => _watchdog.Guard(host.ConnectAsync(new VsockAddress(cid, 7000), null, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(cid, 7000), null, Watchdog.Token).AsTask()));
     }
 
     [Fact]
     public async Task Connect_OtherMachine_BothEndsReportAddresses()
     {
-        var guest = _fabric.Machine(5);
-        var host = _fabric.Machine(2);
+        var guest = Fabric.Machine(5);
+        var host = Fabric.Machine(2);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(5, listener.LocalAddress.Port);
 
-        var (client, server) = await VsockStreams.ConnectPairAsync(host, listener, target, _watchdog.Token);
+        var (client, server) = await VsockStreams.ConnectPairAsync(host, listener, target, Watchdog.Token);
         using (client)
         using (server)
         {
@@ -73,11 +64,11 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_Loopback_ReachesOwnMachine()
     {
-        var guest = _fabric.Machine(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(VmciCid.Local, listener.LocalAddress.Port);
 
-        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, target, _watchdog.Token);
+        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, target, Watchdog.Token);
         using (client)
         using (server)
         {
@@ -89,14 +80,14 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_ListenerBoundToLoopback_OnlyReachableThroughCid1()
     {
-        var guest = _fabric.Machine(5);
-        var host = _fabric.Machine(2);
+        var guest = Fabric.Machine(5);
+        var host = Fabric.Machine(2);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Local, VmciPort.Any));
         var port = listener.LocalAddress.Port;
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, _watchdog.Token).AsTask()));
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(guest.ConnectAsync(new VsockAddress(5, port), null, _watchdog.Token).AsTask()));
-        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port), _watchdog.Token);
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token).AsTask()));
+        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
     }
@@ -104,10 +95,10 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_ListenerBoundToOwnCid_NotReachableThroughCid1()
     {
-        var guest = _fabric.Machine(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(5, VmciPort.Any));
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, Watchdog.Token).AsTask()));
     }
 
     [Theory]
@@ -118,75 +109,75 @@ public sealed class ConnectTests : IDisposable
     [InlineData(SimTopology.Open, 5u, 6u, true)]
     public async Task Connect_Topology_AllowsOrRefusesWithEnetunreach(SimTopology topology, uint from, uint to, bool allowed)
     {
-        _fabric.Fabric.Topology = topology;
-        var source = _fabric.Machine(from);
-        using var listener = _fabric.Machine(to).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        Fabric.Fabric.Topology = topology;
+        var source = Fabric.Machine(from);
+        using var listener = Fabric.Machine(to).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(to, listener.LocalAddress.Port);
 
         if (allowed)
         {
-            var (client, server) = await VsockStreams.ConnectPairAsync(source, listener, target, _watchdog.Token);
+            var (client, server) = await VsockStreams.ConnectPairAsync(source, listener, target, Watchdog.Token);
             client.Dispose();
             server.Dispose();
         }
         else
         {
-            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => _watchdog.Guard(source.ConnectAsync(target, null, _watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => Watchdog.Guard(source.ConnectAsync(target, null, Watchdog.Token).AsTask()));
         }
     }
 
     [Fact]
     public async Task Connect_ListenerNeverAnswers_ThrowsEtimedoutAfterConnectTimeout()
     {
-        var host = _fabric.Machine(2);
-        _fabric.Machine(5);
-        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        var path = Path.Combine(Fabric.Directory, "5", "7000");
         using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         silent.Bind(new UnixDomainSocketEndPoint(path));
         silent.Listen(8);
         var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
 
-        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => _watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token).AsTask()));
     }
 
     [Fact]
     public async Task Connect_Cancelled_ThrowsEcanceled()
     {
-        var host = _fabric.Machine(2);
-        _fabric.Machine(5);
-        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        var path = Path.Combine(Fabric.Directory, "5", "7000");
         using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         silent.Bind(new UnixDomainSocketEndPoint(path));
         silent.Listen(8);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(_watchdog.Token);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Watchdog.Token);
         var connect = host.ConnectAsync(new VsockAddress(5, 7000), null, cts.Token).AsTask();
 
         await cts.CancelAsync();
 
-        await VmciAssert.ThrowsAsync(Errno.ECANCELED, () => _watchdog.Guard(connect));
+        await VmciAssert.ThrowsAsync(Errno.ECANCELED, () => Watchdog.Guard(connect));
     }
 
     [Fact]
     public async Task Connect_BacklogFull_ThrowsEconnreset()
     {
-        var host = _fabric.Machine(2);
-        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
+        var host = Fabric.Machine(2);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
         var target = new VsockAddress(5, listener.LocalAddress.Port);
-        using var first = await _watchdog.Guard(host.ConnectAsync(target, null, _watchdog.Token));
+        using var first = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(host.ConnectAsync(target, null, _watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token).AsTask()));
 
-        using var accepted = await _watchdog.Guard(listener.AcceptAsync(_watchdog.Token));
-        using var second = await _watchdog.Guard(host.ConnectAsync(target, null, _watchdog.Token));
+        using var accepted = await Watchdog.Guard(listener.AcceptAsync(Watchdog.Token));
+        using var second = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
     }
 
     [Fact]
     public async Task Connect_Accepted_InheritsListenerOptions()
     {
         var options = new VsockOptions { BufferMaxSize = 1 << 20, BufferSize = 512 * 1024, ConnectTimeout = TimeSpan.FromSeconds(5) };
-        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), options);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), options);
 
-        var (client, server) = await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, listener.LocalAddress.Port), _watchdog.Token);
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, listener.LocalAddress.Port), Watchdog.Token);
         using (client)
         using (server)
         {

@@ -7,17 +7,8 @@ using Vmci.TestKit;
 namespace VmciSim.Tests;
 
 /// <summary>The UDS handshake: format, parse, and a listener's robustness against bad connectors.</summary>
-public sealed class HandshakeTests : IDisposable
+public sealed class HandshakeTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TestFabric _fabric = new();
-    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
-
-    public void Dispose()
-    {
-        _watchdog.Dispose();
-        _fabric.Dispose();
-    }
-
     [Fact]
     public void Request_RoundTrips()
     {
@@ -70,22 +61,22 @@ public sealed class HandshakeTests : IDisposable
     [MemberData(nameof(BadRequests))]
     public async Task Listener_BadHandshake_RefusesItAndKeepsAccepting(byte[] request)
     {
-        var guest = _fabric.Machine(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
 
-        using (var raw = _fabric.ConnectRaw(5, port))
+        using (var raw = Fabric.ConnectRaw(5, port))
         {
             try
             {
-                await raw.SendAsync(request, SocketFlags.None, _watchdog.Token);
+                await raw.SendAsync(request, SocketFlags.None, Watchdog.Token);
                 raw.Shutdown(SocketShutdown.Send);
                 // Refused or closed: never accepted. The listener answers at most one reply, then closes.
                 var reply = new byte[64];
                 var total = 0;
                 int n;
-                while ((n = await _watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, _watchdog.Token))) > 0)
+                while ((n = await Watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, Watchdog.Token))) > 0)
                     total += n;
                 Assert.True(total is 0 or Handshake.ReplyBytes, $"reply of {total} bytes");
                 if (total > 0)
@@ -97,7 +88,7 @@ public sealed class HandshakeTests : IDisposable
             }
         }
 
-        var (client, server) = await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, port), _watchdog.Token);
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
     }
@@ -105,30 +96,30 @@ public sealed class HandshakeTests : IDisposable
     [Fact]
     public async Task Listener_SlowHandshake_ClosedAfterTimeoutWithoutBlockingOthers()
     {
-        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
-        using var slow = _fabric.ConnectRaw(5, port);
-        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, _watchdog.Token);
+        using var slow = Fabric.ConnectRaw(5, port);
+        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, Watchdog.Token);
 
-        var (client, server) = await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, port), _watchdog.Token);
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
 
-        var n = await _watchdog.Guard(slow.ReceiveAsync(new byte[16], SocketFlags.None, _watchdog.Token));
+        var n = await Watchdog.Guard(slow.ReceiveAsync(new byte[16], SocketFlags.None, Watchdog.Token));
         Assert.Equal(0, n);
     }
 
     [Fact]
     public async Task Listener_SpoofedLoopbackSource_Refused()
     {
-        using var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var port = listener.LocalAddress.Port;
-        using var raw = _fabric.ConnectRaw(5, port);
+        using var raw = Fabric.ConnectRaw(5, port);
 
-        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, _watchdog.Token);
+        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, Watchdog.Token);
         var reply = new byte[Handshake.ReplyBytes];
-        var n = await _watchdog.Guard(raw.ReceiveAsync(reply, SocketFlags.None, _watchdog.Token));
+        var n = await Watchdog.Guard(raw.ReceiveAsync(reply, SocketFlags.None, Watchdog.Token));
 
         Assert.Equal(Handshake.ReplyBytes, n);
         Assert.Equal(Errno.ECONNRESET, Handshake.ParseReply(reply));

@@ -4,23 +4,14 @@ using Vmci.TestKit;
 namespace VmciSim.Tests;
 
 /// <summary>SPEC §7 stream semantics: ordered bytes, half-close, reset, close.</summary>
-public sealed class StreamTests : IDisposable
+public sealed class StreamTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TestFabric _fabric = new();
-    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
-
-    public void Dispose()
-    {
-        _watchdog.Dispose();
-        _fabric.Dispose();
-    }
-
     private async Task<ConnectedPair> PairAsync()
     {
-        var listener = _fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         try
         {
-            return await VsockStreams.ConnectPairAsync(_fabric.Machine(2), listener, new VsockAddress(5, listener.LocalAddress.Port), _watchdog.Token);
+            return await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, listener.LocalAddress.Port), Watchdog.Token);
         }
         finally
         {
@@ -38,11 +29,11 @@ public sealed class StreamTests : IDisposable
             var data = new byte[1 << 20];
             Random.Shared.NextBytes(data);
 
-            var toServer = client.SendAsync(data, _watchdog.Token).AsTask();
-            var toClient = server.SendAsync(data, _watchdog.Token).AsTask();
-            var atServer = await server.ReadExactlyAsync(data.Length, _watchdog.Token);
-            var atClient = await client.ReadExactlyAsync(data.Length, _watchdog.Token);
-            await _watchdog.Guard(Task.WhenAll(toServer, toClient));
+            var toServer = client.SendAsync(data, Watchdog.Token).AsTask();
+            var toClient = server.SendAsync(data, Watchdog.Token).AsTask();
+            var atServer = await server.ReadExactlyAsync(data.Length, Watchdog.Token);
+            var atClient = await client.ReadExactlyAsync(data.Length, Watchdog.Token);
+            await Watchdog.Guard(Task.WhenAll(toServer, toClient));
 
             Assert.Equal(data, atServer);
             Assert.Equal(data, atClient);
@@ -56,12 +47,12 @@ public sealed class StreamTests : IDisposable
         var (client, server) = await PairAsync();
         using (server)
         {
-            await client.SendAsync("x"u8.ToArray(), _watchdog.Token);
+            await client.SendAsync("x"u8.ToArray(), Watchdog.Token);
             client.Abort();
 
-            Assert.Equal("x"u8.ToArray(), await server.ReadExactlyAsync(1, _watchdog.Token));
-            Assert.Equal(0, await server.ReceiveAsync(new byte[16], _watchdog.Token).AsTask());
-            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => _watchdog.Guard(server.SendAsync(new byte[1], _watchdog.Token).AsTask()));
+            Assert.Equal("x"u8.ToArray(), await server.ReadExactlyAsync(1, Watchdog.Token));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token).AsTask()));
         }
     }
 
@@ -72,10 +63,10 @@ public sealed class StreamTests : IDisposable
         var (client, server) = await PairAsync();
         using (server)
         {
-            await server.SendAsync("unread"u8.ToArray(), _watchdog.Token);
+            await server.SendAsync("unread"u8.ToArray(), Watchdog.Token);
             client.Dispose();
 
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => _watchdog.Guard(server.ReceiveAsync(new byte[16], _watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask()));
         }
     }
 }
