@@ -2,8 +2,8 @@ using System.Diagnostics;
 using NetMQ;
 using NetMQ.Sockets;
 using Vmci.Sim;
-using Vmci.Transport;
 using Vmci.TestKit;
+using Vmci.Transport;
 
 namespace Vmci.Reliability;
 

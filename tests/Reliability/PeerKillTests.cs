@@ -1,7 +1,7 @@
 using NetMQ;
 using NetMQ.Sockets;
-using Vmci.Transport;
 using Vmci.TestKit;
+using Vmci.Transport;
 
 namespace Vmci.Reliability;
 

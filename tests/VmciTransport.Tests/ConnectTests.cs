@@ -1,7 +1,7 @@
 using NetMQ;
 using NetMQ.Sockets;
-using Vmci.Transport.Internal;
 using Vmci.TestKit;
+using Vmci.Transport.Internal;
 
 namespace Vmci.Transport.Tests;
 

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using NetMQ.Sockets;
-using Vmci.Transport.Internal;
 using Vmci.TestKit;
+using Vmci.Transport.Internal;
 
 namespace Vmci.Transport.Tests;
 

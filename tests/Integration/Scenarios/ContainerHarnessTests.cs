@@ -1,7 +1,7 @@
 using DotNet.Testcontainers.Configurations;
 using Integration.Harness;
-using static Integration.Harness.Scenario;
 using Vmci.TestKit;
+using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
 

@@ -1,8 +1,8 @@
 using Integration.Harness;
 using Integration.Peer;
 using Vmci;
-using static Integration.Harness.Scenario;
 using Vmci.TestKit;
+using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
 

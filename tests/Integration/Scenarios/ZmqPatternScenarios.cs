@@ -2,8 +2,8 @@ using Integration.Harness;
 using Integration.Peer;
 using NetMQ.Sockets;
 using Vmci;
-using static Integration.Harness.Scenario;
 using Vmci.TestKit;
+using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
 

@@ -2,9 +2,9 @@ using Integration.Harness;
 using Integration.Peer;
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 using static Integration.Scenarios.ZmqPatternScenarios;
-using Vmci.TestKit;
 
 namespace Integration.Scenarios;
 
