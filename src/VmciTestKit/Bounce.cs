@@ -39,7 +39,7 @@ public static class Bounce
             outgoing.AppendEmptyFrame();
         outgoing.Append(Content);
         outgoing.Append(Content);
-        client.SendMultipartMessage(outgoing);
+        Send("the client", client, outgoing, limit);
 
         // A ROUTER prefixes the peer's identity, and keeps a REQ's empty delimiter; REP and REQ strip their envelopes.
         var atServer = Delivery.Receive(server, limit);
@@ -47,7 +47,7 @@ public static class Bounce
         CheckContent("the server", atServer, serverEnvelope);
         if (server is PullSocket)
             return;
-        server.SendMultipartMessage(atServer);
+        Send("the server", server, atServer, limit);
         CheckContent("the client", Delivery.Receive(client, limit), delimited ? 1 : 0);
     }
 
@@ -75,6 +75,13 @@ public static class Bounce
             subscriber.TryReceiveMultipartMessage(TimeSpan.FromMilliseconds(50), ref received);
         }
         CheckContent("the subscriber", received, 0);
+    }
+
+    private static void Send(string who, NetMQSocket socket, NetMQMessage message, TimeSpan limit)
+    {
+        // A socket with no peer yet (PAIR, REQ, DEALER, PUSH) blocks a send: that, too, must end at the timeout.
+        if (!socket.TrySendMultipartMessage(limit, message))
+            throw new VmciAssertionException(FormattableString.Invariant($"{who} could not send within {limit.TotalSeconds:0.###} s (no peer connected)"));
     }
 
     private static void CheckContent(string where, NetMQMessage message, int envelope)
