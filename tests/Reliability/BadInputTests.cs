@@ -125,7 +125,7 @@ public sealed class BadInputTests : FabricTestBase
 
         File.Delete(Fabric.SocketPath(5, Port));
 
-        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token).AsTask()));
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token)));
         Assert.Contains("nobody listens", e.Message, StringComparison.Ordinal);
         await Watchdog.Guard(client.SendAsync("live"u8.ToArray(), Watchdog.Token));
         var buffer = new byte[4];

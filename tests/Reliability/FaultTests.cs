@@ -111,8 +111,8 @@ public sealed class FaultTests : FabricTestBase
             Fabric.Faults.Reset(5);
 
             await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(pending));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[16], Watchdog.Token).AsTask()));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.SendAsync(new byte[16], Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[16], Watchdog.Token)));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.SendAsync(new byte[16], Watchdog.Token)));
         }
         var (c2, s2) = await PairAsync();
         using (c2)
@@ -136,7 +136,7 @@ public sealed class FaultTests : FabricTestBase
             var send = client.SendAsync(data, Watchdog.Token).AsTask();
             var receive = ReadExactlyAsync(server, data.Length);
             await AssertStillPendingAsync(receive);
-            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(_host.ConnectAsync(Target, ShortConnect, Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(_host.ConnectAsync(Target, ShortConnect, Watchdog.Token)));
             var waiting = _host.ConnectAsync(Target, new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(30) }, Watchdog.Token).AsTask();
 
             Assert.Equal(1, Fabric.Faults.Heal(5));
@@ -159,7 +159,7 @@ public sealed class FaultTests : FabricTestBase
             await Watchdog.Guard(client.SendAsync("ok"u8.ToArray(), Watchdog.Token));
             Assert.Equal("ok"u8.ToArray(), await ReadExactlyAsync(server, 2));
         }
-        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(Fabric.Machine(7).ConnectAsync(Target, ShortConnect, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(Fabric.Machine(7).ConnectAsync(Target, ShortConnect, Watchdog.Token)));
     }
 
     [Fact]
@@ -195,7 +195,7 @@ public sealed class FaultTests : FabricTestBase
         using (server)
         {
             Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 5));
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token)));
             await Watchdog.Guard(client.SendAsync("live"u8.ToArray(), Watchdog.Token));
             Assert.Equal("live"u8.ToArray(), await ReadExactlyAsync(server, 4));
         }
@@ -214,9 +214,9 @@ public sealed class FaultTests : FabricTestBase
         {
             Fabric.Faults.Add(new SimFault(SimFaultKind.CidChange, 5) { ToCid = 9 });
 
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[4], Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(client.ReceiveAsync(new byte[4], Watchdog.Token)));
             Assert.Equal(9u, _guest.GetLocalCid());
-            await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(_host.ConnectAsync(Target, null, Watchdog.Token)));
             var accept = _listener.AcceptAsync(Watchdog.Token).AsTask();
             using (var moved = await Watchdog.Guard(_host.ConnectAsync(Target with { Cid = 9 }, null, Watchdog.Token)))
             using (var movedServer = await Watchdog.Guard(accept))

@@ -14,7 +14,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         var host = Fabric.Machine(2);
         Fabric.Machine(5);
 
-        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token).AsTask()));
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token)));
 
         Assert.Equal(VmciOperation.Connect, e.Operation);
         Assert.Equal("vmci://5:7000", e.Endpoint);
@@ -27,7 +27,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         Fabric.Machine(5);
         Fabric.LeaveStaleListener(5, 7000);
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token)));
     }
 
     [Theory]
@@ -38,7 +38,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
     {
         var host = Fabric.Machine(2);
 
-        await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(cid, 7000), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(cid, 7000), null, Watchdog.Token)));
     }
 
     [Fact]
@@ -85,8 +85,8 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         using var listener = guest.Listen(new VsockAddress(VmciCid.Local, VmciPort.Any));
         var port = listener.LocalAddress.Port;
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token).AsTask()));
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
         var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
@@ -98,7 +98,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(5, VmciPort.Any));
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, Watchdog.Token)));
     }
 
     [Theory]
@@ -122,7 +122,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         }
         else
         {
-            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => Watchdog.Guard(source.ConnectAsync(target, null, Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => Watchdog.Guard(source.ConnectAsync(target, null, Watchdog.Token)));
         }
     }
 
@@ -137,7 +137,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         silent.Listen(8);
         var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
 
-        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token)));
     }
 
     [Fact]
@@ -165,7 +165,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         var target = new VsockAddress(5, listener.LocalAddress.Port);
         using var first = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token)));
 
         using var accepted = await Watchdog.Guard(listener.AcceptAsync(Watchdog.Token));
         using var second = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));

@@ -29,7 +29,7 @@ public sealed class LeakTests() : FabricTestBase(TestContext.Current.Cancellatio
             server.Dispose();
         }
         // Refused and failed connects too.
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target with { Port = target.Port + 1 }, null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target with { Port = target.Port + 1 }, null, Watchdog.Token)));
         using (var raw = Fabric.ConnectRaw(5, target.Port))
             raw.Send("garbage\n"u8);
     }

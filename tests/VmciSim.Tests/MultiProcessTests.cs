@@ -63,7 +63,7 @@ public sealed class MultiProcessTests() : FabricTestBase(TestContext.Current.Can
         child.Dispose();
         Assert.Contains(Path.Combine("5", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), Fabric.Entries());
 
-        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(Fabric.Machine(2).ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(Fabric.Machine(2).ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
         Assert.True(Assert.Single(Assert.Single(Fabric.Fabric.Snapshot(), m => m.Cid == 5).Listeners).IsStale);
 
         using var reclaimed = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, port));
@@ -84,7 +84,7 @@ public sealed class MultiProcessTests() : FabricTestBase(TestContext.Current.Can
         child.Dispose();
 
         Assert.Equal(0, await server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask());
-        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token).AsTask()));
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token)));
     }
 }
 

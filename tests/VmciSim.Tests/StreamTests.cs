@@ -52,7 +52,7 @@ public sealed class StreamTests() : FabricTestBase(TestContext.Current.Cancellat
 
             Assert.Equal("x"u8.ToArray(), await server.ReadExactlyAsync(1, Watchdog.Token));
             Assert.Equal(0, await server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask());
-            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token)));
         }
     }
 
@@ -66,7 +66,7 @@ public sealed class StreamTests() : FabricTestBase(TestContext.Current.Cancellat
             await server.SendAsync("unread"u8.ToArray(), Watchdog.Token);
             client.Dispose();
 
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask()));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(server.ReceiveAsync(new byte[16], Watchdog.Token)));
         }
     }
 }
