@@ -182,11 +182,11 @@ public sealed class BindTests : IDisposable
         var bound = _fabric.Link(server, client);
         Fabric.Bounce(server, client);
         var relay = Vmci.Transport.Internal.SocketState.Find(server)!.FindBind(bound)!;
-        Assert.Equal(1, relay.PairCount);
+        Assert.Equal(1, relay.ConnectionCount);
         var connect = Vmci.Transport.Internal.SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
         server.VmciUnbind(bound);
-        Assert.Equal(0, relay.PairCount);
-        Fabric.WaitUntil(() => connect.PairCount == 0, "the client's side of the dropped connection closed");
+        Fabric.WaitUntil(() => relay.ConnectionCount == 0, "the server dropped the accepted connection");
+        Fabric.WaitUntil(() => connect.ConnectionCount == 0, "the client's side of the dropped connection closed");
     }
 
     internal static void AssertCarries(NetMQException e, Errno errno, string text)

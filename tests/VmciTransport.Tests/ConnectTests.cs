@@ -108,7 +108,7 @@ public sealed class ConnectTests : IDisposable
         Fabric.Bounce(server, client);
         var accepted = SocketState.Find(server)!.FindBind(bound)!;
         client.VmciDisconnect(Fabric.ToHost(bound));
-        Fabric.WaitUntil(() => accepted.PairCount == 0, "the server's relay saw the disconnect");
+        Fabric.WaitUntil(() => accepted.ConnectionCount == 0, "the server's relay saw the disconnect");
     }
 
     [Fact]
@@ -121,8 +121,8 @@ public sealed class ConnectTests : IDisposable
         var accepted = SocketState.Find(server)!.FindBind(bound)!;
         var connect = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
         server.Dispose();
-        Fabric.WaitUntil(() => accepted.PairCount == 0 && connect.PairCount == 0, "both relays dropped the connection");
-        Fabric.WaitUntil(() => !SocketState.Find(server)!.HasRelays, "the disposed socket's relays were closed");
+        Fabric.WaitUntil(() => accepted.ConnectionCount == 0 && connect.ConnectionCount == 0, "both relays dropped the connection");
+        Fabric.WaitUntil(() => !SocketState.Find(server)!.HasEndpoints, "the disposed socket's relays were closed");
         // The port is free again: a new socket can bind it.
         var again = _fabric.Socket(new PairSocket());
         again.VmciBind(bound);

@@ -53,6 +53,6 @@ public sealed class LingerTests : IDisposable
 
         push.Dispose();
 
-        Fabric.WaitUntil(() => !state.HasRelays, "the disposed socket's relays closed");
+        Fabric.WaitUntil(() => !state.HasEndpoints, "the disposed socket's relays closed");
     }
 }

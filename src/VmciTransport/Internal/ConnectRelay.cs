@@ -1,16 +1,17 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
 namespace Vmci.Transport.Internal;
 
 /// <summary>
-/// The connect side: a listener on 127.0.0.1:0 that the NetMQ socket connects to (<c>tcp://127.0.0.1:P</c>).
-/// Each TCP connection NetMQ makes — after the ownership check — gets one fresh vsock connection to the
-/// remote address; failed attempts are retried on the socket's reconnect schedule (<see cref="ReconnectPolicy"/>)
-/// while NetMQ's TCP connection waits, and with no retry the TCP connection is reset (NetMQ then does what its
-/// own reconnect interval says). A stranger's connection is reset at once.
+/// The connect side of the relay: a listener on 127.0.0.1:0 that the NetMQ socket connects to (<c>tcp://127.0.0.1:P</c>).
+/// Each TCP connection NetMQ makes — after the ownership check — gets one fresh vsock connection to the remote address;
+/// failed attempts are retried on the socket's reconnect schedule (<see cref="ReconnectPolicy"/>) while NetMQ's TCP
+/// connection waits, and with no retry the TCP connection is reset (NetMQ then does what its own reconnect interval
+/// says). A stranger's connection is reset at once. After the NetMQ socket is disposed, attempts go on for its linger.
 /// </summary>
-internal sealed class ConnectRelay : RelayBase
+internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
 {
     private readonly IVsockNetwork _network;
     private readonly VsockOptions _options;
@@ -20,7 +21,8 @@ internal sealed class ConnectRelay : RelayBase
     private int _refused;
     private VmciException? _lastError;
 
-    public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy)
+    public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy, TimeSpan linger)
+        : base(linger)
     {
         _network = network;
         Remote = remote;
@@ -46,6 +48,11 @@ internal sealed class ConnectRelay : RelayBase
     /// <summary>The loopback port NetMQ connects to.</summary>
     public int Port { get; }
 
+    /// <summary>The NetMQ socket's hidden tcp endpoint (what it connects to).</summary>
+    public string TcpEndpoint => "tcp://127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+
+    VmciTransportMode IEndpoint.Mode => VmciTransportMode.Relay;
+
     /// <summary>vsock connect attempts so far.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
@@ -61,7 +68,19 @@ internal sealed class ConnectRelay : RelayBase
     /// <summary>Starts accepting.</summary>
     public void Start() => Track(Task.Run(AcceptLoopAsync));
 
-    protected override void CloseListener() => _listener.Dispose();
+    public void Close(SocketFacade socket)
+    {
+        try
+        {
+            socket.Disconnect(TcpEndpoint);
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    public override void CloseListener() => _listener.Dispose();
 
     private async Task AcceptLoopAsync()
     {
@@ -132,17 +151,5 @@ internal sealed class ConnectRelay : RelayBase
         {
             throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, VmciOperation.Connect, Remote.ToString(), null, e);
         }
-    }
-
-    private static void Reset(Socket tcp)
-    {
-        try
-        {
-            tcp.LingerState = new LingerOption(true, 0);
-        }
-        catch (SocketException)
-        {
-        }
-        tcp.Dispose();
     }
 }

@@ -2,7 +2,10 @@ using System.Net.Sockets;
 
 namespace Vmci.Transport.Internal;
 
-/// <summary>What both relay sides share: the set of live <see cref="RelayPair"/>s and an orderly, idempotent teardown.</summary>
+/// <summary>
+/// What both relay sides share: the set of live <see cref="RelayPair"/>s, the background loops, an orderly idempotent
+/// teardown, and the linger drain after the NetMQ socket is disposed (<see cref="IEndpoint.OnSocketGone"/>).
+/// </summary>
 internal abstract class RelayBase : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -10,14 +13,22 @@ internal abstract class RelayBase : IDisposable
     private readonly List<Task> _loops = [];
     private readonly Lock _gate = new();
     private bool _disposed;
+    private Task? _drain;
 
-    /// <summary>Cancelled when the relay is disposed.</summary>
+    /// <summary>Cancelled when the relay is disposed (not when it starts draining).</summary>
     protected CancellationToken Stopping { get; }
 
-    protected RelayBase() => Stopping = _stopping.Token;
+    protected RelayBase(TimeSpan linger)
+    {
+        Stopping = _stopping.Token;
+        Linger = linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
+    }
+
+    /// <summary>How long a drain after the socket's disposal may take: its linger, capped at <see cref="SocketState.MaxDrain"/>.</summary>
+    protected TimeSpan Linger { get; }
 
     /// <summary>The number of live connection pairs.</summary>
-    public int PairCount
+    public int ConnectionCount
     {
         get
         {
@@ -35,6 +46,9 @@ internal abstract class RelayBase : IDisposable
                 return [.. _pairs];
         }
     }
+
+    /// <summary>The vmci connections of the live pairs.</summary>
+    public IVsockConnection[] Connections => [.. Pairs.Select(p => p.Vsock)];
 
     /// <summary>Closes the listener, resets every pair and waits (bounded) for the background loops to end.</summary>
     public void Dispose()
@@ -61,35 +75,53 @@ internal abstract class RelayBase : IDisposable
         {
             // A loop that failed has ended too; its sockets are closed above.
         }
-        _stopping.Dispose();
+    }
+
+    /// <summary>The socket is gone: drain for its linger in the background (first call), true once done.</summary>
+    public bool OnSocketGone()
+    {
+        lock (_gate)
+            _drain ??= Task.Run(Drain);
+        return _drain.IsCompleted;
     }
 
     /// <summary>
-    /// Closes like a NetMQ socket with linger: no new connections, then up to <paramref name="linger"/> for each pair
-    /// to forward what NetMQ still flushes into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
+    /// Closes like a NetMQ socket with linger: no new connections, then up to the linger for connections still being made
+    /// (linger covers them, SPEC §8) and for each pair to forward what NetMQ still flushes into it (NetMQ closes its side
+    /// once flushed), then <see cref="Dispose"/>.
     /// </summary>
-    public void Close(TimeSpan linger)
+    private void Drain()
     {
-        if (linger > TimeSpan.Zero)
+        CloseListener();
+        var deadline = DateTime.UtcNow + Linger;
+        while (true)
         {
-            RelayPair[] pairs;
+            Task[] pending;
             lock (_gate)
             {
                 if (_disposed)
                     return;
-                pairs = [.. _pairs];
+                pending = [.. _loops.Where(t => !t.IsCompleted), .. _pairs.Select(p => p.Upstream).Where(t => !t.IsCompleted)];
             }
-            _stopping.Cancel();
-            CloseListener();
-            Task.WhenAll(pairs.Select(p => p.Upstream)).Wait(linger);
+            var left = deadline - DateTime.UtcNow;
+            if (pending.Length == 0 || left <= TimeSpan.Zero)
+                break;
+            try
+            {
+                Task.WaitAny(pending, left);
+            }
+            catch (AggregateException)
+            {
+                // Ended: looked at again on the next round.
+            }
         }
         Dispose();
     }
 
-    /// <summary>Closes the listening socket so that pending accepts end (called at most twice; idempotent).</summary>
-    protected abstract void CloseListener();
+    /// <summary>Closes the listening socket so that pending accepts end (idempotent; the port is free when it returns).</summary>
+    public abstract void CloseListener();
 
-    /// <summary>Remembers a background loop so that <see cref="Dispose"/> can wait for it.</summary>
+    /// <summary>Remembers a background loop so that <see cref="Dispose"/> and the drain can wait for it.</summary>
     protected void Track(Task loop)
     {
         lock (_gate)
@@ -99,20 +131,34 @@ internal abstract class RelayBase : IDisposable
         }
     }
 
-    /// <summary>Pairs <paramref name="tcp"/> with <paramref name="vsock"/> and starts pumping; resets both if the relay is already closing.</summary>
-    protected void Adopt(Socket tcp, IVsockConnection vsock)
+    /// <summary>Pairs <paramref name="tcp"/> with <paramref name="vsock"/> and starts pumping; resets both if the relay is already closed.</summary>
+    protected RelayPair? Adopt(Socket tcp, IVsockConnection vsock)
     {
-        var pair = new RelayPair(tcp, vsock, Forget);
+        var pair = new RelayPair(tcp, vsock, Forget, takeSocket: true);
         lock (_gate)
         {
             if (!_disposed)
             {
                 _pairs.Add(pair);
                 pair.Start();
-                return;
+                return pair;
             }
         }
         pair.Abort();
+        return null;
+    }
+
+    /// <summary>Resets a loopback TCP connection (linger 0: the peer sees a reset).</summary>
+    protected static void Reset(Socket tcp)
+    {
+        try
+        {
+            tcp.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+        tcp.Dispose();
     }
 
     private void Forget(RelayPair pair)
