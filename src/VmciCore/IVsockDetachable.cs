@@ -21,10 +21,9 @@ public interface IVsockDetachable
     /// </summary>
     /// <param name="socket">The connected stream socket (non-blocking or blocking, as the backend left it).</param>
     /// <returns>
-    /// False, with <paramref name="socket"/> null, when the connection cannot hand it over now: it is closed or already
-    /// handed over, or (simulator) a fault that acts on its bytes — latency, bandwidth, partition, pause — is configured
-    /// for its pair of machines, so its bytes must keep going through <see cref="IVsockConnection.SendAsync"/> and
-    /// <see cref="IVsockConnection.ReceiveAsync"/>, where faults apply.
+    /// False, with <paramref name="socket"/> null, when the connection cannot hand it over now (it is closed, reset or
+    /// already handed over). A connection that is also an <see cref="IVsockTrafficGate"/> (the simulator's) expects its
+    /// new owner to let each transfer through the gate.
     /// </returns>
     bool TryDetachSocket([NotNullWhen(true)] out Socket? socket);
 }
@@ -42,4 +41,29 @@ public interface IVsockAdmission
     /// room for is taken.</remarks>
     /// </summary>
     Func<bool>? Admit { get; set; }
+}
+
+/// <summary>
+/// The traffic control of a connection whose socket was handed over (<see cref="IVsockDetachable"/>): the simulator's faults
+/// that act on bytes — partition and pause stall both directions, latency and bandwidth delay bytes where they are
+/// received. Whoever drives the handed-over socket lets each transfer through <see cref="DeliverAsync"/> while
+/// <see cref="IsActive"/>. The kernel backend has none.
+/// </summary>
+public interface IVsockTrafficGate
+{
+    /// <summary>True while a fault acts on this connection's bytes; false: every transfer may be handed on at once. Cheap.</summary>
+    bool IsActive { get; }
+
+    /// <summary>Completes at the next change of the faults (then <see cref="IsActive"/> may have changed).</summary>
+    Task Changed { get; }
+
+    /// <summary>
+    /// Completes when <paramref name="bytes"/> that just crossed the socket may be handed on: received bytes wait while the
+    /// pair is stalled and for their latency and bandwidth share; sent bytes wait while the pair is stalled.
+    /// </summary>
+    /// <param name="bytes">How many bytes were transferred.</param>
+    /// <param name="received">True for received bytes, false for sent ones.</param>
+    /// <param name="cancellationToken">Abandons the wait.</param>
+    /// <exception cref="VmciException">ECONNRESET when a fault reset the connection meanwhile; ECANCELED when cancelled.</exception>
+    ValueTask DeliverAsync(int bytes, bool received, CancellationToken cancellationToken = default);
 }

@@ -8,7 +8,7 @@ namespace Vmci.Sim.Internal;
 /// kernel's UDS (no copy layer); only errors are translated. Close, abort and death of the peer look as on Linux
 /// vsock: end of stream, then EPIPE on send (vsock has no reset that user space can send once connected).
 /// </summary>
-internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable
+internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable, IVsockTrafficGate
 {
     private readonly Socket _socket;
     private readonly VsockBufferModel _options;
@@ -43,14 +43,13 @@ internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable
     private string Endpoint => RemoteAddress.ToString();
 
     /// <summary>
-    /// The Unix domain socket itself, unless a fault that acts on the bytes (latency, bandwidth, partition, pause) is
-    /// configured for this pair: those are applied in <see cref="SendAsync"/> and <see cref="ReceiveAsync"/> only. The
-    /// connection stays registered for the faults that shut it down (reset, CID change) until it is disposed.
+    /// The Unix domain socket itself. The connection stays registered for the faults that shut it down (reset, CID change)
+    /// until it is disposed, and remains the traffic gate (<see cref="IVsockTrafficGate"/>) for the faults on bytes.
     /// </summary>
     public bool TryDetachSocket([NotNullWhen(true)] out Socket? socket)
     {
         socket = null;
-        if (Volatile.Read(ref _disposed) != 0 || _resetBy is not null || (_faults.Active && _faults.Current.ActsOnBytes(_machine, _peerMachine)))
+        if (Volatile.Read(ref _disposed) != 0 || _resetBy is not null)
             return false;
         if (Interlocked.Exchange(ref _detached, 1) != 0)
             return false;

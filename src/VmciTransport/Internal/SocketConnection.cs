@@ -4,12 +4,13 @@ namespace Vmci.Transport.Internal;
 
 /// <summary>
 /// The relay's view of a connection whose socket it took over (<see cref="IVsockDetachable"/>): I/O straight on the
-/// socket (with inline completions), addresses and options from the original connection, which is released when this
-/// one is disposed.
+/// socket (with inline completions) through the connection's traffic gate when it has one (simulator faults),
+/// addresses and options from the original connection, which is released when this one is disposed.
 /// </summary>
 internal sealed class SocketConnection(IVsockConnection original, Socket socket) : IVsockConnection
 {
     private readonly string _endpoint = original.RemoteAddress.ToString();
+    private readonly IVsockTrafficGate? _gate = original as IVsockTrafficGate;
     private int _disposed;
 
     public VsockAddress LocalAddress => original.LocalAddress;
@@ -20,7 +21,10 @@ internal sealed class SocketConnection(IVsockConnection original, Socket socket)
     {
         try
         {
-            return await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            var read = await socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+            if (_gate is { IsActive: true } gate)
+                await gate.DeliverAsync(read, received: true, cancellationToken).ConfigureAwait(false);
+            return read;
         }
         catch (Exception e)
         {
@@ -32,6 +36,8 @@ internal sealed class SocketConnection(IVsockConnection original, Socket socket)
     {
         try
         {
+            if (_gate is { IsActive: true } gate)
+                await gate.DeliverAsync(buffer.Length, received: false, cancellationToken).ConfigureAwait(false);
             while (!buffer.IsEmpty)
                 buffer = buffer[await socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false)..];
         }

@@ -159,7 +159,7 @@ internal sealed class DirectBind : IBindEndpoint
             Interlocked.Decrement(ref _count);
             return;
         }
-        object engine;
+        (object Engine, AsyncIO.AsyncSocket Native) engine;
         lock (_gate)
         {
             if (_stopped)

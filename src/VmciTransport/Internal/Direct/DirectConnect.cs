@@ -185,7 +185,7 @@ internal sealed class DirectConnect : IConnectEndpoint
             closed.TrySetResult();
             return true;
         }
-        object engine;
+        (object Engine, AsyncIO.AsyncSocket Native) engine;
         lock (_gate)
         {
             if (_stopped)

@@ -12,6 +12,7 @@ namespace Vmci.Transport.Internal.Direct;
 internal sealed class DirectConnection : IDisposable
 {
     private readonly Action<DirectConnection> _onClosed;
+    private readonly TaskCompletionSource _closed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private RelayPair? _pump;
     private Timer? _handshake;
 
@@ -62,10 +63,16 @@ internal sealed class DirectConnection : IDisposable
         }
     }
 
-    /// <summary>After the engine is attached: starts the pump and the greeting bound (<paramref name="timeout"/> zero: none).</summary>
-    public void Start(NetMQInternals hook, object engine, TimeSpan timeout, Action onHandshakeTimeout)
+    /// <summary>
+    /// After the engine is attached: starts the pump, the traffic gate of a simulated connection (<see cref="TrafficGate"/>)
+    /// and the greeting bound (<paramref name="timeout"/> zero: none).
+    /// </summary>
+    public void Start(NetMQInternals hook, (object Engine, AsyncIO.AsyncSocket Native) attached, TimeSpan timeout, Action onHandshakeTimeout)
     {
         _pump?.Start();
+        if (_pump is null)
+            TrafficGate.Watch(hook, attached.Native, Vsock, _closed.Task);
+        var engine = attached.Engine;
         if (timeout <= TimeSpan.Zero)
             return;
         var timer = new Timer(_ =>
@@ -95,6 +102,7 @@ internal sealed class DirectConnection : IDisposable
     private void OnSocketClosed()
     {
         Volatile.Read(ref _handshake)?.Dispose();
+        _closed.TrySetResult();
         try
         {
             if (_pump is null)

@@ -79,9 +79,9 @@ internal sealed partial class NetMQInternals
 
     /// <summary>
     /// TcpListener.InCompleted for a connected stream socket, on any thread: a StreamEngine on it, a transient session
-    /// launched as a child of <paramref name="anchor"/>, the engine attached. Returns the engine.
+    /// launched as a child of <paramref name="anchor"/>, the engine attached. Returns the engine and its AsyncIO socket.
     /// </summary>
-    public object AttachAccepted(object socketBase, object anchor, Socket connected, string endpoint)
+    public (object Engine, AsyncIO.AsyncSocket Native) AttachAccepted(object socketBase, object anchor, Socket connected, string endpoint)
     {
         var options = _ownOptions.GetValue(socketBase)!;
         var (engine, native) = CreateEngine(connected, options, endpoint);
@@ -90,17 +90,17 @@ internal sealed partial class NetMQInternals
         Call(_launchChild, anchor, session);
         Call(_sendAttach, anchor, session, engine, false);
         Call(_eventAccepted, socketBase, endpoint, native);
-        return engine;
+        return (engine, native);
     }
 
-    /// <summary>TcpConnector.OutCompleted for a connected stream socket, on any thread: a StreamEngine attached to the connect session. Returns the engine.</summary>
-    public object AttachToSession(object socketBase, object session, Socket connected, string endpoint)
+    /// <summary>TcpConnector.OutCompleted for a connected stream socket, on any thread: a StreamEngine attached to the connect session. Returns the engine and its AsyncIO socket.</summary>
+    public (object Engine, AsyncIO.AsyncSocket Native) AttachToSession(object socketBase, object session, Socket connected, string endpoint)
     {
         var options = _ownOptions.GetValue(socketBase)!;
         var (engine, native) = CreateEngine(connected, options, endpoint);
         Call(_sendAttach, session, session, engine, true);
         Call(_eventConnected, socketBase, endpoint, native);
-        return engine;
+        return (engine, native);
     }
 
     /// <summary>
@@ -133,6 +133,15 @@ internal sealed partial class NetMQInternals
     /// <summary>Sets the socket's LAST_ENDPOINT (Options.LastEndpoint), as SocketBase.Bind/Connect do.</summary>
     public void SetLastEndpoint(object socketBase, string endpoint) => _lastEndpoint.SetValue(_ownOptions.GetValue(socketBase)!, endpoint);
 
+    /// <summary>The completion port NetMQ's I/O thread associated the socket with (null until the engine is plugged).</summary>
+    public AsyncIO.CompletionPort? CompletionPortOf(AsyncIO.AsyncSocket native) => (AsyncIO.CompletionPort?)_nativePort.GetValue(native);
+
+    /// <summary>Where the socket queues its completions from now on (NativeSocket.m_completionPort, read at each completion).</summary>
+    public void SetCompletionPort(AsyncIO.AsyncSocket native, AsyncIO.CompletionPort port) => _nativePort.SetValue(native, port);
+
+    /// <summary>Queues a completion to a port (DotNet.CompletionPort.Queue): NetMQ's I/O thread then hands it to the engine.</summary>
+    public void Forward(AsyncIO.CompletionPort port, AsyncIO.CompletionStatus status) => Call(_portQueue, port, status);
+
     private object CreateSession(object chooser, object socketBase, object options, bool connect, string address)
     {
         var io = Call(_chooseIOThread, chooser, (long)_affinity.GetValue(options)!)
@@ -146,10 +155,10 @@ internal sealed partial class NetMQInternals
     /// I/O thread), and an error NetMQ's engine does not expect becomes ECONNRESET before the engine sees it (see
     /// <see cref="Sanitize"/>).
     /// </summary>
-    private (object Engine, object Native) CreateEngine(Socket connected, object options, string endpoint)
+    private (object Engine, AsyncIO.AsyncSocket Native) CreateEngine(Socket connected, object options, string endpoint)
     {
         PreferInlineCompletions(connected);
-        var native = _nativeSocket.Invoke([connected]);
+        var native = (AsyncIO.AsyncSocket)_nativeSocket.Invoke([connected]);
         var completed = (EventHandler<SocketAsyncEventArgs>)Delegate.CreateDelegate(typeof(EventHandler<SocketAsyncEventArgs>), native, _nativeCompleted);
         foreach (var field in (ReadOnlySpan<FieldInfo>)[_nativeIn, _nativeOut])
         {

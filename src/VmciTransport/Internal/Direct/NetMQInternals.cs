@@ -69,6 +69,8 @@ internal sealed partial class NetMQInternals
     private readonly FieldInfo _nativeIn;
     private readonly FieldInfo _nativeOut;
     private readonly MethodInfo _nativeCompleted;
+    private readonly FieldInfo _nativePort;
+    private readonly MethodInfo _portQueue;
 
     /// <summary>The adapter, or null when direct mode is unavailable (see <see cref="Failure"/>).</summary>
     public static NetMQInternals? Instance => Result.Value.Hook;
@@ -103,6 +105,7 @@ internal sealed partial class NetMQInternals
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, "NetMQ.Core.Transports.StreamEngine", "NetMQ")]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, "NetMQ.Core.Mechanisms.Mechanism", "NetMQ")]
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, "AsyncIO.DotNet.NativeSocket", "AsyncIO")]
+    [DynamicDependency(DynamicallyAccessedMemberTypes.All, "AsyncIO.DotNet.CompletionPort", "AsyncIO")]
     private NetMQInternals()
     {
         var netmq = typeof(NetMQSocket).Assembly.GetName();
@@ -164,6 +167,9 @@ internal sealed partial class NetMQInternals
         _nativeIn = Field(native, "m_inSocketAsyncEventArgs", typeof(SocketAsyncEventArgs));
         _nativeOut = Field(native, "m_outSocketAsyncEventArgs", typeof(SocketAsyncEventArgs));
         _nativeCompleted = Method(native, "OnAsyncCompleted", typeof(void), typeof(object), typeof(SocketAsyncEventArgs));
+        var port = Resolve("AsyncIO.DotNet.CompletionPort, AsyncIO");
+        _nativePort = Field(native, "m_completionPort", port);
+        _portQueue = Method(port, "Queue", typeof(void), typeof(AsyncIO.CompletionStatus).MakeByRefType());
         // .NET's inline completions (an internal of Socket): checked here, used through UnsafeAccessor.
         using var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         SetPreferInlineCompletions(probe, true);
