@@ -23,6 +23,7 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
     private int _pending;
     private int _refused;
     private int _handshakeTimeouts;
+    private int _handshakeDeadlines;
 
     public BindRelay(IVsockListener listener, int tcpPort, EndpointLimits limits, bool raw, TimeSpan linger)
         : base(linger)
@@ -50,8 +51,10 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
 
     public int HandshakeTimeouts => Volatile.Read(ref _handshakeTimeouts);
 
+    public int HandshakeDeadlines => Volatile.Read(ref _handshakeDeadlines);
+
     /// <summary>Starts accepting.</summary>
-    public void Start() => Track(Task.Run(AcceptLoopAsync));
+    public void Start() => StartAccepting(AcceptLoopAsync);
 
     public void Close(SocketFacade socket)
     {
@@ -66,6 +69,8 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
     }
 
     public override void CloseListener() => _listener.Dispose();
+
+    protected override void OnDrainStart() => CloseListener();
 
     private async Task AcceptLoopAsync()
     {
@@ -117,9 +122,11 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
     private void WatchGreeting(RelayPair pair) =>
         _ = Task.Delay(_limits.HandshakeTimeout, Stopping).ContinueWith(_ =>
         {
-            if (pair.IsClosed || pair.BytesFromPeer >= GreetingBytes)
-                return;
-            Interlocked.Increment(ref _handshakeTimeouts);
-            pair.Abort();
+            if (!pair.IsClosed && pair.BytesFromPeer < GreetingBytes)
+            {
+                Interlocked.Increment(ref _handshakeTimeouts);
+                pair.Abort();
+            }
+            Interlocked.Increment(ref _handshakeDeadlines);
         }, CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 }

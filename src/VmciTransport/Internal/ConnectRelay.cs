@@ -19,6 +19,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     private readonly Socket _listener;
     private int _attempts;
     private int _refused;
+    private int _accepted;
     private VmciException? _lastError;
 
     public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy, TimeSpan linger)
@@ -66,7 +67,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     public bool GaveUp { get; private set; }
 
     /// <summary>Starts accepting.</summary>
-    public void Start() => Track(Task.Run(AcceptLoopAsync));
+    public void Start() => StartAccepting(AcceptLoopAsync);
 
     public void Close(SocketFacade socket)
     {
@@ -81,6 +82,14 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     }
 
     public override void CloseListener() => _listener.Dispose();
+
+    protected override void OnDrainStart()
+    {
+        // NetMQ's session lingers and may still (re)connect: the loopback listener stays until the drain ends.
+    }
+
+    /// <summary>Also waits, within the linger, for NetMQ's first connection: until it has come, NetMQ may still have something to send.</summary>
+    protected override bool Drained() => Volatile.Read(ref _accepted) > 0 && base.Drained();
 
     private async Task AcceptLoopAsync()
     {
@@ -101,6 +110,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
                 Reset(tcp);
                 continue;
             }
+            Interlocked.Increment(ref _accepted);
             Track(Task.Run(() => ConnectAsync(tcp)));
         }
     }
@@ -126,6 +136,12 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
                 Reset(tcp);
                 return;
             }
+            if (PeerClosed(tcp))
+            {
+                // NetMQ's session has ended (its socket closed, linger over): nobody is left to connect for.
+                Reset(tcp);
+                return;
+            }
             try
             {
                 await Task.Delay(_policy.Delay(++failures), Stopping).ConfigureAwait(false);
@@ -135,6 +151,24 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
                 Reset(tcp);
                 return;
             }
+        }
+    }
+
+    /// <summary>True once NetMQ has closed its end (TCP_INFO state CLOSE_WAIT or CLOSE), even with unread bytes before its FIN.</summary>
+    private static bool PeerClosed(Socket tcp)
+    {
+        const int IPPROTO_TCP = 6;
+        const int TCP_INFO = 11;
+        const byte TCP_CLOSE = 7;
+        const byte TCP_CLOSE_WAIT = 8;
+        try
+        {
+            Span<byte> info = stackalloc byte[8];
+            return tcp.GetRawSocketOption(IPPROTO_TCP, TCP_INFO, info) > 0 && info[0] is TCP_CLOSE_WAIT or TCP_CLOSE;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return false;
         }
     }
 

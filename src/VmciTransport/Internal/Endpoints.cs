@@ -36,6 +36,9 @@ internal interface IBindEndpoint : IEndpoint
     /// <summary>Connections closed because their peer did not complete the ZMTP handshake within <see cref="VmciSocketOptions.HandshakeTimeout"/>.</summary>
     int HandshakeTimeouts { get; }
 
+    /// <summary>Handshake deadlines that have passed, whether the peer had made it or not (diagnostics, tests).</summary>
+    int HandshakeDeadlines { get; }
+
     /// <summary>Closes the listener at once (the port is free); the rest of the teardown follows in <see cref="IEndpoint.OnSocketGone"/>.</summary>
     void CloseListener();
 }

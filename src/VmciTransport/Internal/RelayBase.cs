@@ -11,6 +11,7 @@ internal abstract class RelayBase : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<RelayPair> _pairs = [];
     private readonly List<Task> _loops = [];
+    private Task _acceptLoop = Task.CompletedTask;
     private readonly Lock _gate = new();
     private bool _disposed;
     private Task? _drain;
@@ -61,7 +62,7 @@ internal abstract class RelayBase : IDisposable
                 return;
             _disposed = true;
             pairs = [.. _pairs];
-            loops = [.. _loops];
+            loops = [.. _loops, _acceptLoop];
         }
         _stopping.Cancel();
         CloseListener();
@@ -86,29 +87,26 @@ internal abstract class RelayBase : IDisposable
     }
 
     /// <summary>
-    /// Closes like a NetMQ socket with linger: no new connections, then up to the linger for connections still being made
-    /// (linger covers them, SPEC §8) and for each pair to forward what NetMQ still flushes into it (NetMQ closes its side
-    /// once flushed), then <see cref="Dispose"/>.
+    /// Closes like a NetMQ socket with linger: no new peers (<see cref="OnDrainStart"/>), then up to the linger for
+    /// connections still being made (linger covers them, SPEC §8) and for each pair to forward what NetMQ still flushes
+    /// into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
     /// </summary>
     private void Drain()
     {
-        CloseListener();
+        OnDrainStart();
         var deadline = DateTime.UtcNow + Linger;
-        while (true)
+        while (DateTime.UtcNow < deadline && !Drained())
         {
             Task[] pending;
             lock (_gate)
             {
                 if (_disposed)
                     return;
-                pending = [.. _loops.Where(t => !t.IsCompleted), .. _pairs.Select(p => p.Upstream).Where(t => !t.IsCompleted)];
+                pending = [.. Pending(), Task.Delay(50)];
             }
-            var left = deadline - DateTime.UtcNow;
-            if (pending.Length == 0 || left <= TimeSpan.Zero)
-                break;
             try
             {
-                Task.WaitAny(pending, left);
+                Task.WaitAny(pending, deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
             }
             catch (AggregateException)
             {
@@ -118,8 +116,29 @@ internal abstract class RelayBase : IDisposable
         Dispose();
     }
 
+    /// <summary>True when nothing is left to forward: no connection is being made, every pair has passed on NetMQ's end of stream.</summary>
+    protected virtual bool Drained()
+    {
+        lock (_gate)
+            return !Pending().Any();
+    }
+
+    // Under _gate.
+    private IEnumerable<Task> Pending() =>
+        [.. _loops.Where(t => !t.IsCompleted), .. _pairs.Select(p => p.Upstream).Where(t => !t.IsCompleted)];
+
     /// <summary>Closes the listening socket so that pending accepts end (idempotent; the port is free when it returns).</summary>
     public abstract void CloseListener();
+
+    /// <summary>The socket is gone and the drain begins: a bind stops taking peers; a connect keeps its listener, which NetMQ's lingering session may still (re)connect to.</summary>
+    protected abstract void OnDrainStart();
+
+    /// <summary>Starts the accept loop (waited for by <see cref="Dispose"/>, not by the drain).</summary>
+    protected void StartAccepting(Func<Task> loop)
+    {
+        lock (_gate)
+            _acceptLoop = Task.Run(loop);
+    }
 
     /// <summary>Remembers a background loop so that <see cref="Dispose"/> and the drain can wait for it.</summary>
     protected void Track(Task loop)

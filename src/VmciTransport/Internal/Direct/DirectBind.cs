@@ -23,6 +23,7 @@ internal sealed class DirectBind : IBindEndpoint
     private int _count;
     private int _refused;
     private int _handshakeTimeouts;
+    private int _handshakeDeadlines;
     private bool _stopped;
     private int _released;
 
@@ -46,6 +47,8 @@ internal sealed class DirectBind : IBindEndpoint
     public int Refused => Volatile.Read(ref _refused);
 
     public int HandshakeTimeouts => Volatile.Read(ref _handshakeTimeouts);
+
+    public int HandshakeDeadlines => Volatile.Read(ref _handshakeDeadlines);
 
     public IVsockConnection[] Connections
     {
@@ -180,7 +183,12 @@ internal sealed class DirectBind : IBindEndpoint
                 return;
             }
         }
-        connection.Start(_hook, engine, _raw ? TimeSpan.Zero : _limits.HandshakeTimeout, () => Interlocked.Increment(ref _handshakeTimeouts));
+        connection.Start(_hook, engine, _raw ? TimeSpan.Zero : _limits.HandshakeTimeout, timedOut =>
+        {
+            if (timedOut)
+                Interlocked.Increment(ref _handshakeTimeouts);
+            Interlocked.Increment(ref _handshakeDeadlines);
+        });
     }
 
     private void Forget(DirectConnection connection)

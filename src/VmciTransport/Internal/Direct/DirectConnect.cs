@@ -204,7 +204,7 @@ internal sealed class DirectConnect : IConnectEndpoint
                 return false;
             }
         }
-        live.Start(_hook, engine, _raw ? TimeSpan.Zero : _limits.HandshakeTimeout, () => { });
+        live.Start(_hook, engine, _raw ? TimeSpan.Zero : _limits.HandshakeTimeout, _ => { });
         return true;
     }
 

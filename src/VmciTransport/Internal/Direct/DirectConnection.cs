@@ -67,7 +67,11 @@ internal sealed class DirectConnection : IDisposable
     /// After the engine is attached: starts the pump, the traffic gate of a simulated connection (<see cref="TrafficGate"/>)
     /// and the greeting bound (<paramref name="timeout"/> zero: none).
     /// </summary>
-    public void Start(NetMQInternals hook, (object Engine, AsyncIO.AsyncSocket Native) attached, TimeSpan timeout, Action onHandshakeTimeout)
+    /// <param name="hook">The adapter.</param>
+    /// <param name="attached">The engine and its AsyncIO socket.</param>
+    /// <param name="timeout">The greeting bound; zero: none.</param>
+    /// <param name="onDeadline">Runs when the bound passes, with true when the peer had not made it (and is shut out).</param>
+    public void Start(NetMQInternals hook, (object Engine, AsyncIO.AsyncSocket Native) attached, TimeSpan timeout, Action<bool> onDeadline)
     {
         _pump?.Start();
         if (_pump is null)
@@ -77,10 +81,10 @@ internal sealed class DirectConnection : IDisposable
             return;
         var timer = new Timer(_ =>
         {
-            if (hook.HandshakeDone(engine))
-                return;
-            onHandshakeTimeout();
-            Socket.ShutdownQuietly();
+            var done = hook.HandshakeDone(engine) || Socket.SafeHandle.IsClosed;
+            if (!done)
+                Socket.ShutdownQuietly();
+            onDeadline(!done);
         });
         Volatile.Write(ref _handshake, timer);
         timer.Change(timeout, Timeout.InfiniteTimeSpan);
