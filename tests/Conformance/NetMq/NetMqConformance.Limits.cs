@@ -82,18 +82,27 @@ public abstract partial class NetMqConformance
 
     [Fact]
     [Trait("Spec", "limits")]
-    public void Bind_DirectMode_NetMQItselfReportsTheVmciEndpoint()
+    public void Bind_NetMQsOwnLastEndpoint_IsTheVmciOneInDirectMode_TheHiddenTcpOneInRelayMode()
     {
-        if (VmciTransport.Mode != VmciTransportMode.Direct)
-            Assert.Skip("relay mode binds a hidden tcp://127.0.0.1 endpoint by design; this checks direct mode");
-        // NetMQ's own LAST_ENDPOINT is the vmci one: its last bind was no tcp bind. (That no TCP listener exists at all
-        // is checked by VmciTransport.Tests' TcpListenerTests and by CI with ss -ltnp on vmci echo.)
+        // Direct mode: NetMQ's own LAST_ENDPOINT is the vmci endpoint — NetMQ itself bound nothing else (that no TCP
+        // listener exists at all is checked by VmciTransport.Tests' TcpListenerTests and by CI with ss -ltnp on vmci echo).
+        // Relay mode: it is the hidden loopback endpoint, by design.
         var server = (NetMQSocket)Socket("PULL");
         var bound = BindAny(server);
-        Assert.Equal(bound, server.Options.LastEndpoint);
-        var client = Socket("PUSH");
+        var client = (NetMQSocket)Socket("PUSH");
         client.VmciConnect(Target(bound));
-        Assert.Equal(Target(bound), client.Options.LastEndpoint);
+        if (VmciTransport.Mode == VmciTransportMode.Direct)
+        {
+            Assert.Equal(bound, server.Options.LastEndpoint);
+            Assert.Equal(Target(bound), client.Options.LastEndpoint);
+        }
+        else
+        {
+            Assert.StartsWith("tcp://127.0.0.1:", server.Options.LastEndpoint, StringComparison.Ordinal);
+            Assert.StartsWith("tcp://127.0.0.1:", client.Options.LastEndpoint, StringComparison.Ordinal);
+        }
+        Assert.Equal(bound, server.VmciLastEndpoint());
+        Assert.Equal(Target(bound), client.VmciLastEndpoint());
     }
 
     private static async Task<int> ReadUntilClosedAsync(IVsockConnection connection, Watchdog watchdog)
