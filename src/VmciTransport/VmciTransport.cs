@@ -27,8 +27,8 @@ public enum VmciTransportMode
 public static class VmciTransport
 {
     private static readonly Lock Gate = new();
+    private static readonly ModeResolver Resolver = new(() => NetMQInternals.Failure, line => Log(line));
     private static VmciTransportMode? s_requested;
-    private static int s_fallbackLogged;
 
     /// <summary>
     /// The mode new binds and connects ask for, unless a socket chooses its own (<see cref="VmciSocketOptions.TransportMode"/>).
@@ -75,12 +75,22 @@ public static class VmciTransport
     } = line => Console.Error.WriteLine(line);
 
     /// <summary>The mode to use for <paramref name="requested"/>: direct falls back to the relay, once logged, when unavailable.</summary>
-    internal static VmciTransportMode Resolve(VmciTransportMode requested)
+    internal static VmciTransportMode Resolve(VmciTransportMode requested) => Resolver.Resolve(requested);
+}
+
+/// <summary>The fallback rule and its one log line, in one place: direct mode when the self-check passed, else the relay.</summary>
+/// <param name="failure">The self-check's finding (null: direct mode available).</param>
+/// <param name="log">Where the one line goes.</param>
+internal sealed class ModeResolver(Func<string?> failure, Action<string> log)
+{
+    private int _logged;
+
+    public VmciTransportMode Resolve(VmciTransportMode requested)
     {
-        if (requested != VmciTransportMode.Direct || IsDirectModeAvailable)
+        if (requested != VmciTransportMode.Direct || failure() is not { } reason)
             return requested;
-        if (Interlocked.Exchange(ref s_fallbackLogged, 1) == 0)
-            Log($"vmci: direct mode unavailable ({DirectModeUnavailableReason}); vmci endpoints use the relay (a hidden tcp://127.0.0.1 endpoint each)");
+        if (Interlocked.Exchange(ref _logged, 1) == 0)
+            log($"vmci: direct mode unavailable ({reason}); vmci endpoints use the relay (a hidden tcp://127.0.0.1 endpoint each)");
         return VmciTransportMode.Relay;
     }
 }

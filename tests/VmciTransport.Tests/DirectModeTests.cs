@@ -148,3 +148,37 @@ public sealed class DirectModeTests : IDisposable
         _ => new RouterSocket(),
     };
 }
+
+/// <summary>Containment: what happens when the self-check fails (simulated: the real one passes here).</summary>
+public sealed class FallbackTests
+{
+    [Fact]
+    public void Resolver_SelfCheckFailed_RelayWithOneLogLine()
+    {
+        var lines = new List<string>();
+        var resolver = new ModeResolver(() => "NetMQ 4.0.4.6 is loaded; direct mode was built and checked against NetMQ 4.0.4.5", lines.Add);
+        Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Direct));
+        Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Direct));
+        Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Relay));
+        var line = Assert.Single(lines);
+        Assert.Contains("direct mode unavailable (NetMQ 4.0.4.6 is loaded", line, StringComparison.Ordinal);
+        Assert.Contains("use the relay", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Resolver_SelfCheckPassed_ModeAsRequested_NothingLogged()
+    {
+        var lines = new List<string>();
+        var resolver = new ModeResolver(() => null, lines.Add);
+        Assert.Equal(VmciTransportMode.Direct, resolver.Resolve(VmciTransportMode.Direct));
+        Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Relay));
+        Assert.Empty(lines);
+    }
+
+    [Theory]
+    [InlineData("4.0.4.5", null)]
+    [InlineData("4.0.4.6", "NetMQ 4.0.4.6 is loaded; direct mode was built and checked against NetMQ 4.0.4.5")]
+    [InlineData("4.1.0.0", "NetMQ 4.1.0.0 is loaded; direct mode was built and checked against NetMQ 4.0.4.5")]
+    public void SelfCheck_VersionOtherThanPinned_Refused(string loaded, string? expected) =>
+        Assert.Equal(expected, Internal.Direct.NetMQInternals.VersionMismatch("NetMQ", Version.Parse(loaded), Internal.Direct.NetMQInternals.NetMQVersion));
+}

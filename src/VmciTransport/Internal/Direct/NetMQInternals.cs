@@ -108,9 +108,8 @@ internal sealed partial class NetMQInternals
     [DynamicDependency(DynamicallyAccessedMemberTypes.All, "AsyncIO.DotNet.CompletionPort", "AsyncIO")]
     private NetMQInternals()
     {
-        var netmq = typeof(NetMQSocket).Assembly.GetName();
-        if (netmq.Version != NetMQVersion)
-            throw new InvalidOperationException($"NetMQ {netmq.Version} is loaded; direct mode was built and checked against NetMQ {NetMQVersion}");
+        if (VersionMismatch("NetMQ", typeof(NetMQSocket).Assembly.GetName().Version, NetMQVersion) is { } netmqMismatch)
+            throw new InvalidOperationException(netmqMismatch);
         var own = Resolve("NetMQ.Core.Own, NetMQ");
         var zobject = Resolve("NetMQ.Core.ZObject, NetMQ");
         var socketBase = Resolve("NetMQ.Core.SocketBase, NetMQ");
@@ -123,9 +122,8 @@ internal sealed partial class NetMQInternals
         var engine = Resolve("NetMQ.Core.Transports.StreamEngine, NetMQ");
         var mechanism = Resolve("NetMQ.Core.Mechanisms.Mechanism, NetMQ");
         var native = Resolve("AsyncIO.DotNet.NativeSocket, AsyncIO");
-        var asyncio = native.Assembly.GetName();
-        if (asyncio.Version != AsyncIOVersion)
-            throw new InvalidOperationException($"AsyncIO {asyncio.Version} is loaded; direct mode was built and checked against AsyncIO {AsyncIOVersion}");
+        if (VersionMismatch("AsyncIO", native.Assembly.GetName().Version, AsyncIOVersion) is { } asyncioMismatch)
+            throw new InvalidOperationException(asyncioMismatch);
         var asyncSocket = native.BaseType ?? throw new MissingMemberException("AsyncIO.DotNet.NativeSocket has no base type");
 
         _netmqSocketHandle = Field(typeof(NetMQSocket), "m_socketHandle", socketBase);
@@ -191,6 +189,10 @@ internal sealed partial class NetMQInternals
             // Another runtime: completions go through the thread pool as usual.
         }
     }
+
+    /// <summary>Why <paramref name="loaded"/> is not usable, or null when it is the version the members were read from.</summary>
+    internal static string? VersionMismatch(string assembly, Version? loaded, Version expected) => loaded == expected ? null
+        : $"{assembly} {loaded?.ToString() ?? "(no version)"} is loaded; direct mode was built and checked against {assembly} {expected}";
 
     [UnsafeAccessor(UnsafeAccessorKind.Method, Name = "set_PreferInlineCompletions")]
     private static extern void SetPreferInlineCompletions(Socket socket, bool value);
