@@ -43,7 +43,7 @@ internal sealed class Table(string[] paths)
 
     /// <summary>The ratio of <paramref name="path"/> to tcp in the row named <paramref name="test"/>.</summary>
     public double Ratio(string test, string path) =>
-        Rows.First(r => (string)r["test"] == test)[path + "/tcp"] is double d ? d : 0;
+        Rows.FirstOrDefault(r => (string)r["test"] == test)?[path + "/tcp"] is double d ? d : 0;
 
     /// <summary>(size, median MB/s) of the MB/s rows of one path, for the plot.</summary>
     public IEnumerable<(int Size, double MBPerSec)> MBPerSec(string path) =>

@@ -3,12 +3,12 @@ using NetMQ.Sockets;
 
 namespace Vmci.Transport.Tests;
 
-/// <summary>Runs alone: it compares this process's listening TCP sockets before and after, which other tests would change.</summary>
-[CollectionDefinition(nameof(TcpListenerCollection), DisableParallelization = true)]
-public sealed class TcpListenerCollection;
+/// <summary>Runs alone: its tests compare process-wide state (listening TCP sockets, descriptors, threads) before and after, which other tests would change.</summary>
+[CollectionDefinition(nameof(ProcessWideCollection), DisableParallelization = true)]
+public sealed class ProcessWideCollection;
 
 /// <summary>Direct mode opens no TCP listener (what <c>ss -ltnp</c> shows); the relay opens its hidden one.</summary>
-[Collection(nameof(TcpListenerCollection))]
+[Collection(nameof(ProcessWideCollection))]
 public sealed class TcpListenerTests : IDisposable
 {
     private readonly Fabric _fabric = new();

@@ -108,6 +108,16 @@ internal sealed class SocketState
         }
     }
 
+    /// <summary>True while any socket's vmci endpoints are watched (tests wait for the sweeper to be done).</summary>
+    internal static bool Sweeping
+    {
+        get
+        {
+            lock (WatchGate)
+                return Watched.Count > 0;
+        }
+    }
+
     /// <summary>
     /// Finds disposed sockets now, closes their listeners and moves their endpoints on (the sweeper's tick; also called by
     /// a vmci bind, so that an immediate rebind in this process finds the port free).
