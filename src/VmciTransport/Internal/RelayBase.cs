@@ -11,7 +11,6 @@ internal abstract class RelayBase : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<RelayPair> _pairs = [];
     private readonly List<Task> _loops = [];
-    private Task _acceptLoop = Task.CompletedTask;
     private readonly Lock _gate = new();
     private bool _disposed;
     private Task? _drain;
@@ -51,31 +50,24 @@ internal abstract class RelayBase : IDisposable
     /// <summary>The vmci connections of the live pairs.</summary>
     public IVsockConnection[] Connections => [.. Pairs.Select(p => p.Vsock)];
 
-    /// <summary>Closes the listener, resets every pair and waits (bounded) for the background loops to end.</summary>
+    /// <summary>
+    /// Closes the listener and resets every pair. The background loops end on their own: <see cref="Adopt"/> looks at
+    /// <c>_disposed</c> under the lock, so no pair is added after this; nothing blocks a pool thread waiting for them.
+    /// </summary>
     public void Dispose()
     {
         RelayPair[] pairs;
-        Task[] loops;
         lock (_gate)
         {
             if (_disposed)
                 return;
             _disposed = true;
             pairs = [.. _pairs];
-            loops = [.. _loops, _acceptLoop];
         }
         _stopping.Cancel();
         CloseListener();
         foreach (var pair in pairs)
             pair.Abort();
-        try
-        {
-            Task.WaitAll(loops, TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // A loop that failed has ended too; its sockets are closed above.
-        }
     }
 
     /// <summary>The socket is gone: drain for its linger in the background (first call), true once done.</summary>
@@ -133,12 +125,8 @@ internal abstract class RelayBase : IDisposable
     /// <summary>The socket is gone and the drain begins: a bind stops taking peers; a connect keeps its listener, which NetMQ's lingering session may still (re)connect to.</summary>
     protected abstract void OnDrainStart();
 
-    /// <summary>Starts the accept loop (waited for by <see cref="Dispose"/>, not by the drain).</summary>
-    protected void StartAccepting(Func<Task> loop)
-    {
-        lock (_gate)
-            _acceptLoop = Task.Run(loop);
-    }
+    /// <summary>Starts the accept loop (not one of the loops the drain waits for: it ends when the listener closes).</summary>
+    protected static void StartAccepting(Func<Task> loop) => _ = Task.Run(loop);
 
     /// <summary>Remembers a background loop so that <see cref="Dispose"/> and the drain can wait for it.</summary>
     protected void Track(Task loop)

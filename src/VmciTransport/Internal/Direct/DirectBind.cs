@@ -109,7 +109,6 @@ internal sealed class DirectBind : IBindEndpoint
     {
         Stop();
         Release();
-        _stopping.Dispose();
     }
 
     public bool OnSocketGone()
@@ -201,7 +200,11 @@ internal sealed class DirectBind : IBindEndpoint
         Interlocked.Decrement(ref _count);
     }
 
-    /// <summary>No accept after this returns: the listener is closed (the port is free) and the accept loop has ended.</summary>
+    /// <summary>
+    /// No attach after this returns: attaching happens under <c>_gate</c> after a look at <c>_stopped</c>, so once this
+    /// has taken the lock none is in progress or to come. The listener is closed (the port is free); the accept loop ends
+    /// on its own — nothing waits for it (a blocked wait on a pool thread starves the pool that would end it).
+    /// </summary>
     private void Stop()
     {
         lock (_gate)
@@ -212,15 +215,12 @@ internal sealed class DirectBind : IBindEndpoint
         }
         _stopping.Cancel();
         _listener.Dispose();
-        try
+        _acceptLoop.ContinueWith(t =>
         {
-            if (!_acceptLoop.Wait(TimeSpan.FromSeconds(5)))
-                VmciTransport.Log($"vmci: the accept loop of {_endpoint} did not end within 5 s");
-        }
-        catch (AggregateException e)
-        {
-            VmciTransport.Log($"vmci: the accept loop of {_endpoint} failed: {e.InnerException?.Message}");
-        }
+            if (t.Exception is { } e)
+                VmciTransport.Log($"vmci: the accept loop of {_endpoint} failed: {e.InnerException?.Message}");
+            _stopping.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void Release()

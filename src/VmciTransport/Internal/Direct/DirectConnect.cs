@@ -98,7 +98,6 @@ internal sealed class DirectConnect : IConnectEndpoint
     {
         Stop();
         Release();
-        _stopping.Dispose();
     }
 
     public bool OnSocketGone()
@@ -208,7 +207,10 @@ internal sealed class DirectConnect : IConnectEndpoint
         return true;
     }
 
-    /// <summary>No attach after this returns: the loop has ended (an attempt in progress is cancelled).</summary>
+    /// <summary>
+    /// No attach after this returns (attaching happens under <c>_gate</c> after a look at <c>_stopped</c>). The attempt in
+    /// progress is cancelled; the loop ends on its own — nothing waits for it on a pool thread.
+    /// </summary>
     private void Stop()
     {
         lock (_gate)
@@ -218,15 +220,12 @@ internal sealed class DirectConnect : IConnectEndpoint
             _stopped = true;
         }
         _stopping.Cancel();
-        try
+        _loop.ContinueWith(t =>
         {
-            if (!_loop.Wait(TimeSpan.FromSeconds(5)))
-                VmciTransport.Log($"vmci: the connect loop of {_endpoint} did not end within 5 s");
-        }
-        catch (AggregateException e)
-        {
-            VmciTransport.Log($"vmci: the connect loop of {_endpoint} failed: {e.InnerException?.Message}");
-        }
+            if (t.Exception is { } e)
+                VmciTransport.Log($"vmci: the connect loop of {_endpoint} failed: {e.InnerException?.Message}");
+            _stopping.Dispose();
+        }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     private void Release()
