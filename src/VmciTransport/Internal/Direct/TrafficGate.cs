@@ -14,6 +14,8 @@ namespace Vmci.Transport.Internal.Direct;
 internal sealed class TrafficGate
 {
     private static readonly Lazy<Staging> Shared = new(() => new Staging());
+    private static int s_staged;
+    private static long s_passed;
 
     private readonly NetMQInternals _hook;
     private readonly AsyncSocket _native;
@@ -29,6 +31,12 @@ internal sealed class TrafficGate
         _gate = gate;
         _closed = closed;
     }
+
+    /// <summary>Connections whose completions go through the staging port now (diagnostics, tests).</summary>
+    public static int Staged => Volatile.Read(ref s_staged);
+
+    /// <summary>Completions handed on through the staging port so far (diagnostics, tests).</summary>
+    public static long Passed => Interlocked.Read(ref s_passed);
 
     /// <summary>Watches <paramref name="vsock"/>'s gate, if it has one, until <paramref name="closed"/> completes.</summary>
     public static void Watch(NetMQInternals hook, AsyncSocket native, IVsockConnection vsock, Task closed)
@@ -51,6 +59,8 @@ internal sealed class TrafficGate
         }
         finally
         {
+            if (_staged)
+                Interlocked.Decrement(ref s_staged);
             Shared.Value.Forget(_native);
         }
     }
@@ -70,10 +80,12 @@ internal sealed class TrafficGate
             }
             Shared.Value.Register(_native, this);
             _hook.SetCompletionPort(_native, Shared.Value.Port);
+            Interlocked.Increment(ref s_staged);
         }
         else
         {
             _hook.SetCompletionPort(_native, _port!);
+            Interlocked.Decrement(ref s_staged);
         }
         _staged = active;
         return true;
@@ -92,6 +104,7 @@ internal sealed class TrafficGate
             // Reset or closed meanwhile: the socket is shut down; the engine learns it from its next operation.
         }
         _hook.Forward(_port!, status);
+        Interlocked.Increment(ref s_passed);
     }
 
     /// <summary>The staging port and the one thread that drains it.</summary>
