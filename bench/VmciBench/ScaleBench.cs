@@ -153,8 +153,32 @@ internal static class ScaleBench
         }
         var ms = watch.Elapsed.TotalMilliseconds;
         cpu = Environment.CpuUsage.TotalTime - cpu;
+        if (mode == VmciTransportMode.Relay)
+            OwnershipCheck(result);
         Print(result, $"connects_{name}_ms", ms, $"{n} NetMQ sockets x 1 VmciConnect ({name}): every first message after {ms:F0} ms, {cpu.TotalMilliseconds:F0} ms CPU ({cpu.TotalMicroseconds / n:F0} us per connect)");
         result[$"connects_{name}_cpu_ms"] = cpu.TotalMilliseconds;
+    }
+
+    // The relay's loopback ownership check alone, with this process's descriptors as they are: one netlink lookup plus the
+    // descriptor scan.
+    private static void OwnershipCheck(Dictionary<string, object> result)
+    {
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+        using var own = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        own.Connect(System.Net.IPAddress.Loopback, port);
+        using var accepted = listener.Accept();
+        const int Checks = 200;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < Checks; i++)
+        {
+            if (!Vmci.Transport.Internal.LoopbackOwnership.IsOwnConnection(accepted, port))
+                throw new InvalidOperationException("scale: the ownership check refused this process's own connection");
+        }
+        var us = watch.Elapsed.TotalMicroseconds / Checks;
+        Print(result, "ownership_check_us", us, $"relay ownership check: {us:F0} us per connection at {Fds()} descriptors (netlink lookup + descriptor scan)");
     }
 
     private static void Flat(Dictionary<string, object> result, SimFabric fabric, int count)

@@ -9,7 +9,8 @@ namespace Vmci.Transport.Internal;
 /// Decides whether a connection accepted on a relay's 127.0.0.1 listener comes from this very process. Linux: one
 /// NETLINK_SOCK_DIAG lookup of the peer socket by its exact address pair gives its owner uid and inode (no parsing of
 /// <c>/proc/net/tcp</c>); a socket of another uid is refused at once; for this uid the inode must be one of this
-/// process's descriptors (one fstat per descriptor, highest first — the peer is a socket NetMQ has just made). When the
+/// process's descriptors (fstat downwards from the accepted descriptor — the peer is the socket NetMQ has just made, found
+/// within a few calls). When the
 /// kernel has no inet_diag (a module not loaded, as in the QEMU guest) the lookup falls back to <c>/proc/net/tcp</c>.
 /// Anything else — another process, a vanished peer — is refused. Other systems: no check exists (see docs/transport.md).
 /// </summary>
@@ -26,7 +27,7 @@ internal static class LoopbackOwnership
         if (accepted.RemoteEndPoint is not IPEndPoint peer || !IsLoopback(peer.Address))
             return false;
         var found = SockDiag.Lookup(peer, new IPEndPoint(peer.Address, listenerPort)) ?? FromProcNetTcp(peer.Port, listenerPort);
-        return found is { } socket && socket.Uid == SockDiag.EffectiveUid && ProcessOwns(socket.Inode);
+        return found is { } socket && socket.Uid == SockDiag.EffectiveUid && ProcessOwns(socket.Inode, (int)accepted.SafeHandle.DangerousGetHandle());
     }
 
     /// <summary>The uid and inode of the established loopback socket (local <paramref name="localPort"/>, remote <paramref name="remotePort"/>) from <c>/proc/net/tcp{,6}</c>.</summary>
@@ -71,24 +72,30 @@ internal static class LoopbackOwnership
     private static bool IsLoopback(IPAddress address) =>
         IPAddress.IsLoopback(address) || (address.IsIPv4MappedToIPv6 && IPAddress.IsLoopback(address.MapToIPv4()));
 
-    private static bool ProcessOwns(ulong inode)
+    /// <summary>
+    /// True when a descriptor of this process is the socket <paramref name="inode"/>. The peer is the socket NetMQ created
+    /// just before connecting, so it took the lowest free descriptor then, usually just below the one the accept gave us
+    /// (<paramref name="acceptedFd"/>): the scan goes down from there — a few fstat calls in practice — and only then looks
+    /// at the descriptors above it.
+    /// </summary>
+    private static bool ProcessOwns(ulong inode, int acceptedFd)
     {
-        List<int> fds;
+        var stat = new byte[256];
+        for (var fd = acceptedFd - 1; fd >= 0; fd--)
+        {
+            if (SockDiag.SocketInodeOf(fd, stat) == inode)
+                return true;
+        }
+        List<int> above;
         try
         {
-            fds = [.. Directory.EnumerateFileSystemEntries("/proc/self/fd").Select(p => int.Parse(Path.GetFileName(p), NumberStyles.None, CultureInfo.InvariantCulture))];
+            above = [.. Directory.EnumerateFileSystemEntries("/proc/self/fd")
+                .Select(p => int.Parse(Path.GetFileName(p), NumberStyles.None, CultureInfo.InvariantCulture)).Where(fd => fd > acceptedFd)];
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
         {
             return false;
         }
-        fds.Sort();
-        var stat = new byte[256];
-        for (var i = fds.Count - 1; i >= 0; i--)
-        {
-            if (SockDiag.SocketInodeOf(fds[i], stat) == inode)
-                return true;
-        }
-        return false;
+        return above.Any(fd => SockDiag.SocketInodeOf(fd, stat) == inode);
     }
 }
