@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Spectre.Console;
 using Vmci.Sim;
+using Vmci.Transport;
 
 namespace Vmci.Cli.Sim;
 
@@ -24,6 +25,7 @@ internal static class SimCommands
                 return 1;
             }
             AnsiConsole.MarkupLine($"fabric [bold]{Markup.Escape(opened.Directory)}[/], topology [bold]{opened.Topology.ToString().ToLowerInvariant()}[/]");
+            AnsiConsole.MarkupLine(Markup.Escape(TransportLine()));
             var table = new Table().Border(TableBorder.Rounded).AddColumn("CID").AddColumn("Listener").AddColumn("PID").AddColumn("State");
             foreach (var machine in opened.Snapshot().OrderBy(m => m.Cid))
             {
@@ -38,5 +40,24 @@ internal static class SimCommands
             return 0;
         });
         return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, FaultCommands.Create(fabric) };
+    }
+
+    /// <summary>How this process's vmci endpoints reach NetMQ: <c>transport: direct</c>, or relay and why.</summary>
+    internal static string TransportLine()
+    {
+        VmciTransportMode requested;
+        try
+        {
+            requested = VmciTransport.RequestedMode;
+        }
+        catch (VmciException e)
+        {
+            return $"transport: unknown ({e.Message})";
+        }
+        var source = string.IsNullOrEmpty(Environment.GetEnvironmentVariable(VmciSettings.TransportModeVariable))
+            ? "default" : $"{VmciSettings.TransportModeVariable}={Environment.GetEnvironmentVariable(VmciSettings.TransportModeVariable)}";
+        return requested == VmciTransportMode.Relay || VmciTransport.IsDirectModeAvailable
+            ? $"transport: {requested.ToString().ToLowerInvariant()} ({source})"
+            : $"transport: relay (direct mode unavailable: {VmciTransport.DirectModeUnavailableReason})";
     }
 }

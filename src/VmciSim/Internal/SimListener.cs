@@ -9,7 +9,7 @@ namespace Vmci.Sim.Internal;
 /// connect succeeds) only when the backlog has room, as in the kernel; otherwise it is refused with ECONNRESET.
 /// Malformed, truncated, oversized or slow handshakes are refused and closed without affecting the listener.
 /// </summary>
-internal sealed class SimListener : IVsockListener, IFaultTarget
+internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarget
 {
     /// <summary>How long a connector may take to send its request line.</summary>
     internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -52,6 +52,8 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
     }
 
     public VsockAddress LocalAddress { get; }
+
+    public Func<bool>? Admit { get; set; }
 
     /// <summary>The background accept thread (tests check it ends after dispose).</summary>
     internal Thread AcceptThread => _acceptThread;
@@ -200,6 +202,12 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         if (Check(request) is { } refusal)
         {
             Refuse(client, refusal);
+            return false;
+        }
+        // A refusal by the owner's admission check looks like a full backlog: ECONNRESET.
+        if (Admit is { } admit && !admit())
+        {
+            Refuse(client, Errno.ECONNRESET);
             return false;
         }
         if (Interlocked.Increment(ref _queued) > _capacity || Volatile.Read(ref _disposed) != 0)
