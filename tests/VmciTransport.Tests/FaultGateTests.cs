@@ -1,8 +1,8 @@
 using System.Globalization;
 using NetMQ;
 using NetMQ.Sockets;
-using Vmci.Transport.Internal.Direct;
 using Vmci.TestKit;
+using Vmci.Transport.Internal.Direct;
 
 namespace Vmci.Transport.Tests;
 

@@ -3,8 +3,8 @@ using System.Net.Sockets;
 using System.Text;
 using NetMQ;
 using NetMQ.Sockets;
-using Vmci.Transport.Internal;
 using Vmci.TestKit;
+using Vmci.Transport.Internal;
 
 namespace Vmci.Transport.Tests;
 
