@@ -50,7 +50,9 @@ internal sealed partial class SimConnection : IFaultTarget
 
     public void ThrowIfReset()
     {
-        if (_resetBy is { } fault)
+        // The fault set is installed before its resets are applied one connection after the other: an end of stream caused by
+        // the peer's reset can arrive before this end's own turn, so the set itself is asked too.
+        if ((_resetBy ?? (_faults.Active ? _faults.Current.ResetSince(_machine, _peerMachine, _createdUtc) : null)) is { } fault)
             throw ResetError(fault, VmciOperation.Receive, null);
     }
 
