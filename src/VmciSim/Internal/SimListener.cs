@@ -83,11 +83,9 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         _queue.Writer.TryComplete();
         _closing.Cancel();
         _faults.Unregister(this);
-        _socket.Dispose();
-        // After a CID change the socket file lives under the new CID.
-        var machine = Machine;
-        TryDelete(_layout.SocketPath(machine, LocalAddress.Port));
-        TryDelete(_layout.BoundFile(machine, LocalAddress.Port));
+        // The socket file goes first, while the socket still listens (nobody may see it stale and reclaim it), and only
+        // if it is still this socket's file. After a CID change it lives under the new CID: the same inode, renamed.
+        SocketFiles.Release(_socket, _layout.SocketPath(Machine, LocalAddress.Port));
         // Connections nobody accepted are closed: their peers read end of stream.
         while (_queue.Reader.TryRead(out var orphan))
             orphan.Dispose();
@@ -272,18 +270,6 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         catch (SocketException)
         {
             // The connector is gone; nothing to tell.
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Already gone.
         }
     }
 }
