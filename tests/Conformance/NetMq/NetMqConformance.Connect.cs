@@ -95,10 +95,14 @@ public abstract partial class NetMqConformance
     [Trait("Spec", "§3")]
     public void Connect_PeerUnbindsAndRebinds_Reconnects()
     {
-        var server = Socket("PAIR");
-        var client = Socket("PAIR");
+        // PUSH/PULL, not PAIR: zmq_socket(3) says PAIR does not implement auto-reconnection. A PAIR binder takes one pipe
+        // at a time, so a reconnection that arrives before it has finished terminating the old pipe is attached to
+        // nothing and carries no message, ever (this case failed that way under load, at the watchdog).
+        var server = Socket("PULL");
+        var client = Socket("PUSH");
         var bound = Link(server, client);
-        Bounce.Check(server, client);
+        client.SendFrame("first");
+        Assert.Equal("first", Delivery.ReceiveString(server));
         var attempts = Network.ConnectAttempts;
         server.VmciUnbind(bound);
         WaitUntil(() => Network.ConnectAttempts > attempts, "the client tried to reconnect");
