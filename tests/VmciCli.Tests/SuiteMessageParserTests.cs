@@ -32,6 +32,17 @@ public sealed class SuiteMessageParserTests
         Assert.Equal(new CaseResult("Y.Skips", "§5", Outcome.Skipped, TimeSpan.Zero, "not in the guest"), cases[2]);
     }
 
+    [Fact]
+    public void Accept_DiscoveryComplete_ReportsTheCaseCount()
+    {
+        var totals = new List<int>();
+        var parser = new SuiteProcess.MessageParser(_ => { }, totals.Add);
+
+        parser.Accept("""{"$type":"discovery-complete","AssemblyUniqueID":"a","TestCasesToRun":192}""");
+
+        Assert.Equal([192], totals);
+    }
+
     [Theory]
     [InlineData("A.B.C.Method", "C.Method")]
     [InlineData("Method", "Method")]

@@ -16,8 +16,20 @@ internal enum Outcome
 /// <param name="Message">The failure message or the skip reason; null when it passed.</param>
 internal sealed record CaseResult(string Case, string Clause, Outcome Outcome, TimeSpan Duration, string? Message);
 
-/// <summary>A whole run: the backend, when it started, and every case in the order they finished.</summary>
-internal sealed record ConformanceRun(string Backend, DateTimeOffset Started, TimeSpan Elapsed, IReadOnlyList<CaseResult> Cases)
+/// <summary>Where a run happened: the backend, the machine and the tool, for the report's title and the JUnit properties.</summary>
+/// <param name="Backend"><c>sim</c> or <c>vsock</c>.</param>
+/// <param name="Host">The machine's host name.</param>
+/// <param name="Cid">The machine's CID on that backend, when known.</param>
+/// <param name="Kernel">The kernel release (<c>uname -r</c>).</param>
+/// <param name="ToolVersion">The <c>vmci</c> tool's version.</param>
+internal sealed record RunInfo(string Backend, string Host, uint? Cid, string Kernel, string ToolVersion)
+{
+    /// <summary><c>sim on build-7 (CID 2)</c>.</summary>
+    public string Title => Cid is { } cid ? $"{Backend} on {Host} (CID {cid})" : $"{Backend} on {Host}";
+}
+
+/// <summary>A whole run: where, when it started, and every case in the order they finished.</summary>
+internal sealed record ConformanceRun(RunInfo Info, DateTimeOffset Started, TimeSpan Elapsed, IReadOnlyList<CaseResult> Cases)
 {
     public int Passed => Cases.Count(c => c.Outcome == Outcome.Passed);
 

@@ -1,25 +1,27 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Reflection;
 using Spectre.Console;
 using Vmci.Cli.Shell;
+using Vmci.Transport;
 
 namespace Vmci.Cli.Conformance;
 
 /// <summary>
-/// <c>vmci conformance [--backend sim|vsock] [--junit FILE] [--json FILE]</c>: runs the suite and prints the report.
-/// Exit code 0 when no case failed, 1 when some did, 2 for a usage error, 3 when the suite could not run (not found,
-/// ran no case, stopped by a signal).
+/// <c>vmci conformance [--backend sim|vsock] [--verbose] [--junit FILE] [--json FILE]</c>: runs the suite's cases for
+/// one backend (default: <c>$VMCI_BACKEND</c>, else sim) with a progress bar, then prints one line per SPEC clause and
+/// every failure in full (every case with <c>--verbose</c>). Exit code 0 when no case failed, 1 when some did, 2 for a
+/// usage error, 3 when the suite could not run (not found, ran no case, stopped by a signal).
 /// </summary>
 internal static class ConformanceCommand
 {
-
     public static Command Create()
     {
-        var backend = new Option<string>("--backend")
+        var backend = new Option<string?>("--backend")
         {
-            Description = "sim (the built-in simulator) or vsock (real AF_VSOCK: a VMware or QEMU guest)",
-            DefaultValueFactory = _ => "sim",
+            Description = $"sim (the built-in simulator) or vsock (real AF_VSOCK: a VMware or QEMU guest); default: ${VmciSettings.BackendVariable}, else sim",
         }.OneOf("sim", "vsock");
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "also list every case with its time and skip reason" };
         var junit = new Option<FileInfo?>("--junit") { Description = "also write a JUnit XML report to FILE" };
         var json = new Option<FileInfo?>("--json") { Description = "also write a JSON report to FILE" };
         foreach (var report in new[] { junit, json })
@@ -35,15 +37,21 @@ internal static class ConformanceCommand
 
         var command = new Command("conformance", "Run the zmq_vmci(7) conformance suite and print what conforms and what does not.")
         {
-            backend, junit, json, suite, filter,
+            backend, verbose, junit, json, suite, filter,
         };
-        command.SetAction((parse, ct) => RunAsync(
-            parse.GetValue(backend)!, parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
-            parse.GetValue(suite)?.FullName, parse.GetValue(filter), ct));
+        command.SetAction((parse, ct) =>
+        {
+            // The flag wins; else the variable, validated with its name (a malformed one is a usage error, exit 2).
+            var chosen = parse.GetValue(backend) is { } flag
+                ? VmciSettings.ParseBackend(flag, "--backend")
+                : VmciSettings.FromEnvironment().Backend;
+            return RunAsync(chosen, parse.GetValue(verbose), parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
+                parse.GetValue(suite)?.FullName, parse.GetValue(filter), ct);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string backend, string? junit, string? json, string? suitePath, string? filter, CancellationToken ct)
+    private static async Task<int> RunAsync(VmciBackend backend, bool verbose, string? junit, string? json, string? suitePath, string? filter, CancellationToken ct)
     {
         SuiteProcess suite;
         try
@@ -58,20 +66,17 @@ internal static class ConformanceCommand
 
         if (Console.IsOutputRedirected)
             AnsiConsole.Profile.Width = 160;
+        var info = Describe(backend);
         var started = DateTimeOffset.Now;
         var clock = Stopwatch.StartNew();
         var cases = new List<CaseResult>();
-        AnsiConsole.MarkupLine($"Running the zmq_vmci(7) conformance suite on [bold]{backend}[/]...");
+        AnsiConsole.MarkupLine($"Running the zmq_vmci(7) conformance suite: [bold]{Markup.Escape(info.Title)}[/]");
         try
         {
-            await suite.RunAsync(backend, junit, filter, c =>
-            {
-                lock (cases)
-                {
-                    cases.Add(c);
-                    AnsiConsole.MarkupLine(ConformanceReport.ProgressLine(cases.Count, c));
-                }
-            }, ct).ConfigureAwait(false);
+            if (AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected && !verbose)
+                await RunWithProgressBarAsync(suite, info.Backend, junit, filter, cases, ct).ConfigureAwait(false);
+            else
+                await RunWithLinesAsync(suite, info.Backend, junit, filter, verbose, cases, ct).ConfigureAwait(false);
         }
         catch (InvalidOperationException e)
         {
@@ -84,21 +89,111 @@ internal static class ConformanceCommand
             return ExitCodes.CouldNotRun;
         }
 
-        var run = new ConformanceRun(backend, started, clock.Elapsed, cases);
-        AnsiConsole.WriteLine();
-        AnsiConsole.Write(ConformanceReport.Table(run));
-        if (json is not null)
-            await File.WriteAllTextAsync(json, ConformanceReport.Json(run), ct).ConfigureAwait(false);
-        if (junit is not null)
-            AnsiConsole.MarkupLine($"JUnit report: {Markup.Escape(junit)}");
-        if (json is not null)
-            AnsiConsole.MarkupLine($"JSON report: {Markup.Escape(json)}");
+        var run = new ConformanceRun(info, started, clock.Elapsed, cases);
         if (run.Cases.Count == 0)
         {
-            AnsiConsole.MarkupLine("[red]error:[/] the suite ran no case");
+            AnsiConsole.MarkupLine($"[red]error:[/] the suite ran no case for {Markup.Escape(info.Backend)}{(filter is null ? "" : $" matching '{Markup.Escape(filter)}'")}");
             return ExitCodes.CouldNotRun;
         }
-        Console.WriteLine(run.Summary);
+        AnsiConsole.WriteLine();
+        if (verbose)
+            AnsiConsole.Write(ConformanceReport.Cases(run));
+        AnsiConsole.Write(ConformanceReport.Clauses(run));
+        foreach (var line in ConformanceReport.Failures(run))
+            AnsiConsole.MarkupLine(line);
+        if (junit is not null)
+        {
+            JUnitReport.Annotate(junit, info);
+            AnsiConsole.MarkupLine($"JUnit report: {Markup.Escape(junit)}");
+        }
+        if (json is not null)
+        {
+            await File.WriteAllTextAsync(json, ConformanceReport.Json(run), ct).ConfigureAwait(false);
+            AnsiConsole.MarkupLine($"JSON report: {Markup.Escape(json)}");
+        }
+        Console.WriteLine($"{run.Summary} in {run.Elapsed.TotalSeconds:0.0} s{(run.Skipped > 0 && !verbose ? " (--verbose lists the skipped cases and why)" : "")}");
         return run.Failed == 0 ? ExitCodes.Success : ExitCodes.Failed;
+    }
+
+    /// <summary>A terminal: one progress bar (cases done of the suite's count, failures so far).</summary>
+    private static Task RunWithProgressBarAsync(SuiteProcess suite, string backend, string? junit, string? filter, List<CaseResult> cases, CancellationToken ct) =>
+        AnsiConsole.Progress().AutoClear(true)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var bar = context.AddTask("discovering", maxValue: 1);
+                bar.IsIndeterminate = true;
+                await suite.RunAsync(backend, junit, filter,
+                    total =>
+                    {
+                        bar.MaxValue = Math.Max(total, 1);
+                        bar.IsIndeterminate = false;
+                    },
+                    c =>
+                    {
+                        lock (cases)
+                        {
+                            cases.Add(c);
+                            var failed = cases.Count(x => x.Outcome == Outcome.Failed);
+                            bar.Description = failed == 0 ? $"{cases.Count} cases" : $"{cases.Count} cases, [red]{failed} failed[/]";
+                            bar.Increment(1);
+                        }
+                    }, ct).ConfigureAwait(false);
+            });
+
+    /// <summary>Not a terminal (CI logs): a line for every failure as it happens, for every case with <c>--verbose</c>.</summary>
+    private static async Task RunWithLinesAsync(SuiteProcess suite, string backend, string? junit, string? filter, bool verbose, List<CaseResult> cases, CancellationToken ct)
+    {
+        var total = 0;
+        await suite.RunAsync(backend, junit, filter,
+            n =>
+            {
+                total = n;
+                AnsiConsole.MarkupLine($"{n} cases to run");
+            },
+            c =>
+            {
+                lock (cases)
+                {
+                    cases.Add(c);
+                    if (verbose || c.Outcome == Outcome.Failed)
+                        AnsiConsole.MarkupLine(ConformanceReport.ProgressLine(cases.Count, c));
+                    else if (total >= 10 && cases.Count % (total / 4) == 0)
+                        AnsiConsole.MarkupLine($"[grey]{cases.Count}/{total} cases done[/]");
+                }
+            }, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Where this run happens: the host, its CID on the backend (when the backend can say), kernel, tool version.</summary>
+    private static RunInfo Describe(VmciBackend backend)
+    {
+        var settings = VmciSettings.FromEnvironment() with { Backend = backend };
+        uint? cid = null;
+        if (backend == VmciBackend.Sim)
+        {
+            cid = settings.Simulator.Cid;
+        }
+        else
+        {
+            try
+            {
+                cid = settings.CreateNetwork().GetLocalCid();
+            }
+            catch (VmciException)
+            {
+                // No vsock device here: the cases will say so; the report names no CID.
+            }
+        }
+        string kernel;
+        try
+        {
+            kernel = File.ReadAllText("/proc/sys/kernel/osrelease").Trim();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            kernel = System.Runtime.InteropServices.RuntimeInformation.OSDescription;
+        }
+        var version = typeof(ConformanceCommand).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+        return new RunInfo(backend.ToString().ToLowerInvariant(), Environment.MachineName, cid, kernel, version);
     }
 }

@@ -36,9 +36,13 @@ internal sealed class SuiteProcess
             $"the conformance suite was not found (looked at --suite, ${SuiteVariable} and {candidates[2]}); build src/VmciCli, which copies it there");
     }
 
-    /// <summary>Runs the suite on <paramref name="backend"/>; calls <paramref name="onCase"/> as each case finishes.</summary>
+    /// <summary>
+    /// Runs the suite's cases for <paramref name="backend"/> (its leaves carry <c>[Trait("Backend", …)]</c>: only
+    /// those run); calls <paramref name="onTotal"/> once the suite knows how many cases it will run and
+    /// <paramref name="onCase"/> as each case finishes.
+    /// </summary>
     /// <returns>The suite's exit code.</returns>
-    public async Task<int> RunAsync(string backend, string? junitPath, string? filter, Action<CaseResult> onCase, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(string backend, string? junitPath, string? filter, Action<int> onTotal, Action<CaseResult> onCase, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo
         {
@@ -57,13 +61,16 @@ internal sealed class SuiteProcess
         }
         if (start.FileName != _suite)
             start.ArgumentList.Add(_suite);
-        foreach (var arg in new[] { "-reporter", "json", "-noColor", "-noAutoReporters" })
+        // -preEnumerateTheories: the count discovery reports is then the count of cases that finish (the progress bar's end).
+        foreach (var arg in new[] { "-reporter", "json", "-noColor", "-noAutoReporters", "-preEnumerateTheories" })
             start.ArgumentList.Add(arg);
         if (junitPath is not null)
         {
             start.ArgumentList.Add("-result-junit");
             start.ArgumentList.Add(Path.GetFullPath(junitPath));
         }
+        start.ArgumentList.Add("-trait");
+        start.ArgumentList.Add($"Backend={backend}");
         if (filter is not null)
         {
             start.ArgumentList.Add("-method");
@@ -73,7 +80,7 @@ internal sealed class SuiteProcess
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
-        var parser = new MessageParser(onCase);
+        var parser = new MessageParser(onCase, onTotal);
         try
         {
             while (await process.StandardOutput.ReadLineAsync(cancellationToken).ConfigureAwait(false) is { } line)
@@ -92,7 +99,7 @@ internal sealed class SuiteProcess
     }
 
     /// <summary>Turns xUnit v3 JSON reporter lines into finished cases.</summary>
-    internal sealed class MessageParser(Action<CaseResult> onCase)
+    internal sealed class MessageParser(Action<CaseResult> onCase, Action<int>? onTotal = null)
     {
         private readonly Dictionary<string, (string Name, string Clause)> _cases = [];
         private readonly Dictionary<string, string> _testCase = [];
@@ -108,6 +115,10 @@ internal sealed class SuiteProcess
             var m = doc.RootElement;
             switch (m.GetProperty("$type").GetString())
             {
+                case "discovery-complete":
+                    if (m.TryGetProperty("TestCasesToRun", out var total) && total.TryGetInt32(out var count))
+                        onTotal?.Invoke(count);
+                    break;
                 case "test-case-starting":
                     _cases[m.GetProperty("TestCaseUniqueID").GetString()!] = (ShortName(m.GetProperty("TestCaseDisplayName").GetString()!), Clause(m));
                     break;
