@@ -19,22 +19,14 @@ public static class E2eBench
 {
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
-    public static int Run(string[] args)
+    internal static int Run(E2eOptions options)
     {
-        var quick = args.Contains("--quick") || args.Contains("--guard");
-        var guard = args.Contains("--guard");
-        var jsonFile = Option(args, "--json");
-        var plotFile = Option(args, "--plot");
-        var backend = Option(args, "--backend") ?? "sim";
-        var rounds = Option(args, "--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 7 : 11;
-        if (backend is not ("sim" or "vsock"))
-        {
-            Console.Error.WriteLine($"e2e: --backend {backend}: expected sim or vsock");
-            return 2;
-        }
+        var quick = options.Quick;
+        var backend = options.Backend;
+        var rounds = options.Rounds ?? (quick ? 7 : 11);
         if (backend == "vsock" && Environment.GetEnvironmentVariable("VMCI_BACKEND") != "vsock")
         {
-            Console.Error.WriteLine("e2e --backend vsock: refused — VMCI_BACKEND=vsock is not set. The kernel backend runs only inside "
+            Console.Error.WriteLine("VmciBench e2e --backend vsock: refused — VMCI_BACKEND=vsock is not set. The kernel backend runs only inside "
                 + "the QEMU guest (eng/guest-run.sh sets it); on the host /dev/vsock belongs to the hypervisor.");
             return 2;
         }
@@ -45,12 +37,16 @@ public static class E2eBench
             BenchPath Vmci(VmciTransportMode mode) => backend == "sim"
                 ? Paths.Vmci($"vmci {mode.ToString().ToLowerInvariant()}", fabric!.Join(VmciCid.Host), fabric.Join(VmciCid.FirstGuest), VmciCid.Host, mode)
                 : Paths.Vmci($"vmci {mode.ToString().ToLowerInvariant()}", VmciNetwork.Kernel, VmciNetwork.Kernel, VmciCid.Local, mode);
-            var paths = new[] { Paths.Tcp(), Vmci(VmciTransportMode.Direct), Vmci(VmciTransportMode.Relay), Paths.Uds(Path.Combine(dir, "raw.sock")) };
-            // --paths: a subset (the first one listed is the baseline of the ratios); the targets need all four.
-            if (Option(args, "--paths") is { } only)
-                paths = [.. only.Split(',').Select(o => paths.First(p => p.Name.Contains(o, StringComparison.Ordinal)))];
+            // --paths: a subset in the order given (the first is the baseline of the ratios); the targets need all four.
+            var paths = options.Paths.Select(name => name switch
+            {
+                "tcp" => Paths.Tcp(),
+                "direct" => Vmci(VmciTransportMode.Direct),
+                "relay" => Vmci(VmciTransportMode.Relay),
+                _ => Paths.Uds(Path.Combine(dir, "raw.sock")),
+            }).ToArray();
             // Scale first, so that the memory figures are not blurred by the heap of the table's runs.
-            var scale = fabric is null || args.Contains("--no-scale") ? null : ScaleBench.Run(fabric, quick);
+            var scale = fabric is null || !options.Scale ? null : ScaleBench.Run(fabric, quick);
             var table = new Table([.. paths.Select(p => p.Name)]);
             Console.WriteLine();
             Console.WriteLine($"e2e {(quick ? "quick" : "full")} backend={backend} rounds={rounds}  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  "
@@ -62,9 +58,7 @@ public static class E2eBench
                 Measure(() => path.Throughput(1024, 5000), ref failures);
                 Measure(() => path.RoundTrips(300), ref failures);
             }
-            table.Header();
-            var sizes = Option(args, "--sizes") is { } list ? [.. list.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture))] : Targets.Sizes;
-            foreach (var size in sizes)
+            foreach (var size in options.Sizes)
             {
                 long budget = quick ? 4L << 20 : 32L << 20;
                 var count = (int)Math.Clamp(budget / size, 200, quick ? 40_000 : 300_000);
@@ -80,8 +74,9 @@ public static class E2eBench
             table.Row("req/rep p50 us", Each(rtts, l => l.P50), false, 0);
             table.Row("req/rep p99 us", Each(rtts, l => l.P99), false, 0);
             table.Row("req/rep cpu us/trip", Each(rtts, l => l.CpuUsPerTrip), false, 0);
+            table.Render();
             var checks = paths.Length == 4 && paths[0].Name == "tcp" ? Targets.Check(table, paths[1].Name, paths[2].Name) : [];
-            if (jsonFile is not null)
+            if (options.Json is { } jsonFile)
             {
                 File.WriteAllText(jsonFile, JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
@@ -98,14 +93,14 @@ public static class E2eBench
                     ["scale"] = scale,
                 }, JsonOptions));
             }
-            if (plotFile is not null)
+            if (options.Plot is { } plotFile)
                 Plot.Write(plotFile, table, $"NetMQ PUSH/PULL throughput, {(quick ? "quick" : "full")} run, {DateTime.UtcNow:yyyy-MM-dd}");
             if (failures > 0)
             {
                 Console.Error.WriteLine($"e2e: {failures} measurement(s) FAILED (see above)");
                 return 1;
             }
-            return guard ? Targets.Guard(checks) : 0;
+            return options.Guard ? Targets.Guard(checks) : 0;
         }
         finally
         {
@@ -171,10 +166,4 @@ public static class E2eBench
         >= 1 << 10 => $"{size >> 10} KiB",
         _ => $"{size} B",
     };
-
-    private static string? Option(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
-    }
 }

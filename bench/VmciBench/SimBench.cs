@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Sockets;
+using Spectre.Console;
 using Vmci;
 using Vmci.Sim;
 
@@ -15,9 +16,8 @@ public static class SimBench
 {
     private const int Chunk = 64 * 1024;
 
-    public static async Task<int> RunAsync(string[] args)
+    public static async Task<int> RunAsync(bool quick)
     {
-        var quick = args.Contains("--quick");
         var connects = quick ? 2_000 : 10_000;
         var bytes = (quick ? 128L : 512L) * 1024 * 1024;
         var rounds = quick ? 5 : 9;
@@ -51,12 +51,14 @@ public static class SimBench
 
             // Median: the typical round. Best: the round least disturbed by other processes (the ratio of bests is
             // the fairer comparison on a busy machine).
-            Console.WriteLine();
-            Console.WriteLine($"{"metric",-26} {"raw UDS",14} {"sim",14} {"sim/raw",8} {"target",7}");
-            Row("connect+accept /s median", Median(rawRate), Median(simRate), 0.5, "F0");
-            Row("connect+accept /s best", rawRate.Max(), simRate.Max(), 0.5, "F0");
-            Row("stream MiB/s median", Median(rawTput), Median(simTput), 0.95, "F0");
-            Row("stream MiB/s best", rawTput.Max(), simTput.Max(), 0.95, "F0");
+            var table = new Spectre.Console.Table().Border(TableBorder.Rounded).AddColumn("metric")
+                .AddColumn(new TableColumn("raw UDS").RightAligned()).AddColumn(new TableColumn("sim").RightAligned())
+                .AddColumn(new TableColumn("sim/raw").RightAligned()).AddColumn("target");
+            Row(table, "connect+accept /s median", Median(rawRate), Median(simRate), 0.5);
+            Row(table, "connect+accept /s best", rawRate.Max(), simRate.Max(), 0.5);
+            Row(table, "stream MiB/s median", Median(rawTput), Median(simTput), 0.95);
+            Row(table, "stream MiB/s best", rawTput.Max(), simTput.Max(), 0.95);
+            AnsiConsole.Write(table);
             return 0;
         }
         finally
@@ -65,11 +67,11 @@ public static class SimBench
         }
     }
 
-    private static void Row(string name, double raw, double sim, double target, string format)
+    private static void Row(Spectre.Console.Table table, string name, double raw, double sim, double target)
     {
         var ratio = sim / raw;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{name,-26} {raw.ToString(format, CultureInfo.InvariantCulture),14} {sim.ToString(format, CultureInfo.InvariantCulture),14} {ratio,8:F2} {(ratio >= target ? "ok" : "MISSED"),7}"));
+        table.AddRow(name, raw.ToString("F0", CultureInfo.InvariantCulture), sim.ToString("F0", CultureInfo.InvariantCulture),
+            ratio.ToString("F2", CultureInfo.InvariantCulture), string.Create(CultureInfo.InvariantCulture, $"≥ {target:F2}: {(ratio >= target ? "[green]ok[/]" : "[red]MISSED[/]")}"));
     }
 
     private static double Median(List<double> values)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Spectre.Console;
 
 namespace VmciBench;
 
@@ -13,22 +14,13 @@ internal sealed class Table(string[] paths)
 
     public List<Dictionary<string, object>> Rows { get; } = [];
 
-    public void Header()
-    {
-        Console.WriteLine($"{"test",-26}" + string.Concat(Paths.Select(p => $" {p,13}"))
-            + string.Concat(Paths.Skip(1).Select(p => $" {Short(p) + "/tcp",11}")) + "   spread (max-min)/median per path");
-    }
-
-    /// <summary>Adds and prints one row from <paramref name="samples"/>[path][round]; <paramref name="size"/> is the message size of a throughput row (0 otherwise).</summary>
+    /// <summary>Adds one row from <paramref name="samples"/>[path][round] (printed as a progress line; the table comes at <see cref="Render"/>); <paramref name="size"/> is the message size of a throughput row (0 otherwise).</summary>
     public void Row(string test, double[][] samples, bool higherIsBetter, int size)
     {
         var medians = samples.Select(Median).ToArray();
         var ratios = samples.Skip(1).Select(s => Median(s.Zip(samples[0], (v, t) => t > 0 ? v / t : 0).ToArray())).ToArray();
         var spreads = samples.Select(s => Median(s) > 0 ? (s.Max() - s.Min()) / Median(s) * 100 : 0).ToArray();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{test,-26}")
-            + string.Concat(medians.Select(v => string.Create(CultureInfo.InvariantCulture, $" {v,13:N1}")))
-            + string.Concat(ratios.Select(r => string.Create(CultureInfo.InvariantCulture, $" {r,11:F2}")))
-            + "   " + string.Join(" ", spreads.Select(s => string.Create(CultureInfo.InvariantCulture, $"{s,4:F0}%"))));
+        AnsiConsole.MarkupLine($"[grey]  measured {Markup.Escape(test)}[/]");
         var row = new Dictionary<string, object> { ["test"] = test, ["higherIsBetter"] = higherIsBetter, ["size"] = size, ["rounds"] = samples[0].Length };
         for (var i = 0; i < Paths.Length; i++)
         {
@@ -39,6 +31,26 @@ internal sealed class Table(string[] paths)
         for (var i = 1; i < Paths.Length; i++)
             row[Paths[i] + "/tcp"] = ratios[i - 1];
         Rows.Add(row);
+    }
+
+    /// <summary>The table: each path's median, each path's ratio to the first path, each path's spread.</summary>
+    public void Render()
+    {
+        var table = new Spectre.Console.Table().Border(TableBorder.Rounded).AddColumn("test");
+        foreach (var path in Paths)
+            table.AddColumn(new TableColumn(Markup.Escape(path)).RightAligned());
+        foreach (var path in Paths.Skip(1))
+            table.AddColumn(new TableColumn(Markup.Escape(Short(path) + "/" + Short(Paths[0]))).RightAligned());
+        table.AddColumn(new TableColumn("spread (max-min)/median per path").RightAligned());
+        foreach (var row in Rows)
+        {
+            var cells = new List<string> { Markup.Escape((string)row["test"]) };
+            cells.AddRange(Paths.Select(p => string.Create(CultureInfo.InvariantCulture, $"{(double)row[p]:N1}")));
+            cells.AddRange(Paths.Skip(1).Select(p => string.Create(CultureInfo.InvariantCulture, $"{(double)row[p + "/tcp"]:F2}")));
+            cells.Add(string.Join(" ", Paths.Select(p => string.Create(CultureInfo.InvariantCulture, $"{(double)row[p + " spread%"],4:F0}%"))));
+            table.AddRow(cells.ToArray());
+        }
+        AnsiConsole.Write(table);
     }
 
     /// <summary>The ratio of <paramref name="path"/> to tcp in the row named <paramref name="test"/>.</summary>
@@ -72,8 +84,6 @@ internal static class Targets
     public static List<Dictionary<string, object>> Check(Table table, string direct, string relay)
     {
         var checks = new List<Dictionary<string, object>>();
-        Console.WriteLine();
-        Console.WriteLine("targets (ratio to tcp, median of paired rounds):");
         foreach (var size in Sizes)
         {
             var label = E2eBench.Label(size);
@@ -85,6 +95,14 @@ internal static class Targets
         foreach (var size in Sizes)
             Add(checks, $"{relay} push/pull {E2eBench.Label(size)} MB/s >= 0.8x", table.Ratio($"push/pull {E2eBench.Label(size)} MB/s", relay), 0.8, higherIsBetter: true);
         Add(checks, $"{relay} req/rep p50 <= 1.4x", table.Ratio("req/rep p50 us", relay), 1.4, higherIsBetter: false);
+        var shown = new Spectre.Console.Table().Border(TableBorder.Rounded).Title("targets (ratio to tcp, median of paired rounds)")
+            .AddColumn("target").AddColumn(new TableColumn("ratio").RightAligned()).AddColumn("result");
+        foreach (var c in checks)
+        {
+            var result = (bool)c["met"] ? "[green]met[/]" : (bool)c["guardOk"] ? "[yellow]MISSED[/]" : "[red]MISSED, past twice the margin: guard fails[/]";
+            shown.AddRow(Markup.Escape((string)c["check"]), string.Create(CultureInfo.InvariantCulture, $"{(double)c["value"]:F2}"), result);
+        }
+        AnsiConsole.Write(shown);
         return checks;
     }
 
@@ -92,8 +110,6 @@ internal static class Targets
     {
         var met = higherIsBetter ? value >= target : value <= target && value > 0;
         var guardOk = higherIsBetter ? value >= target / 2 : value <= target * 2 && value > 0;
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"  {name,-44} {value,7:F2}  {(met ? "met" : "MISSED")}{(guardOk ? "" : "  (past twice the margin: guard fails)")}"));
         checks.Add(new() { ["check"] = name, ["value"] = value, ["target"] = target, ["met"] = met, ["guardOk"] = guardOk });
     }
 
