@@ -22,5 +22,6 @@ internal static class Program
             PingCommand.Create(),
             CatCommand.Create(),
             SimCommands.Create(),
+            Verbosity.Option,
         };
 }

@@ -156,6 +156,8 @@ public sealed class SimFabric
             if (FabricAccess.CheckMachine(machineDir, cid) is null)
                 removed.AddRange(StalePruner.Prune(machineDir, probeAll: true).Select(p => System.IO.Path.GetRelativePath(Directory, p)));
         }
+        foreach (var entry in removed)
+            SimLog.Logger.Pruned(Directory, entry);
         return removed;
     }
 }

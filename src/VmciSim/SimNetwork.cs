@@ -91,6 +91,19 @@ public sealed class SimNetwork : IVsockNetwork
     /// </remarks>
     public async ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default)
     {
+        try
+        {
+            return await ConnectCoreAsync(remote, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (VmciException e)
+        {
+            SimLog.Logger.ConnectFailed(Machine, remote, e.Errno, e.Message);
+            throw;
+        }
+    }
+
+    private async ValueTask<IVsockConnection> ConnectCoreAsync(VsockAddress remote, VsockOptions? options, CancellationToken cancellationToken)
+    {
         var endpoint = remote.ToString();
         var model = OptionsModel(options);
         if (cancellationToken.IsCancellationRequested)

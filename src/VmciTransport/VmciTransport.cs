@@ -21,13 +21,13 @@ public enum VmciTransportMode
 
 /// <summary>
 /// The transport mode of this process: the one asked for (<see cref="RequestedMode"/>), whether direct mode works here
-/// (its startup self-check of NetMQ's internals), the mode in use (<see cref="Mode"/>), and where the transport's log
-/// lines go (<see cref="Log"/>).
+/// (its startup self-check of NetMQ's internals) and the mode in use (<see cref="Mode"/>). The transport logs through
+/// <see cref="VmciLogging"/>.
 /// </summary>
 public static class VmciTransport
 {
     private static readonly Lock Gate = new();
-    private static readonly ModeResolver Resolver = new(() => NetMQInternals.Failure, line => Log(line));
+    private static readonly ModeResolver Resolver = new(() => NetMQInternals.Failure, Warn);
     private static VmciTransportMode? s_requested;
 
     /// <summary>
@@ -60,27 +60,25 @@ public static class VmciTransport
     /// <summary>The mode new binds and connects use: <see cref="RequestedMode"/>, or <see cref="VmciTransportMode.Relay"/> when direct mode is unavailable.</summary>
     public static VmciTransportMode Mode => Resolve(RequestedMode);
 
-    /// <summary>
-    /// Receives the transport's log lines — the one line saying that direct mode is unavailable and the relay is used, and
-    /// reports of background failures. <remarks>Defaults to writing to standard error.</remarks>
-    /// </summary>
-    public static Action<string> Log
-    {
-        get;
-        set
-        {
-            ArgumentNullException.ThrowIfNull(value);
-            field = value;
-        }
-    } = line => Console.Error.WriteLine(line);
 
     /// <summary>The mode to use for <paramref name="requested"/>: direct falls back to the relay, once logged, when unavailable.</summary>
     internal static VmciTransportMode Resolve(VmciTransportMode requested) => Resolver.Resolve(requested);
+
+    /// <summary>
+    /// The fallback's one warning goes to the log (<see cref="VmciLogging"/>), and to standard error while no logging is
+    /// set up: a process must never fall back silently.
+    /// </summary>
+    private static void Warn(string reason)
+    {
+        Internal.TransportLog.DirectModeUnavailable(Internal.TransportLog.Logger, reason);
+        if (!VmciLogging.IsEnabled)
+            Console.Error.WriteLine($"vmci: direct mode unavailable ({reason}); vmci endpoints use the relay (a hidden tcp://127.0.0.1 endpoint each)");
+    }
 }
 
 /// <summary>The fallback rule and its one log line, in one place: direct mode when the self-check passed, else the relay.</summary>
 /// <param name="failure">The self-check's finding (null: direct mode available).</param>
-/// <param name="log">Where the one line goes.</param>
+/// <param name="log">Told the reason, once.</param>
 internal sealed class ModeResolver(Func<string?> failure, Action<string> log)
 {
     private int _logged;
@@ -90,7 +88,7 @@ internal sealed class ModeResolver(Func<string?> failure, Action<string> log)
         if (requested != VmciTransportMode.Direct || failure() is not { } reason)
             return requested;
         if (Interlocked.Exchange(ref _logged, 1) == 0)
-            log($"vmci: direct mode unavailable ({reason}); vmci endpoints use the relay (a hidden tcp://127.0.0.1 endpoint each)");
+            log(reason);
         return VmciTransportMode.Relay;
     }
 }

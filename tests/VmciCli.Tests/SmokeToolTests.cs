@@ -54,6 +54,20 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     }
 
     [Fact]
+    public async Task Verbose_PingNobodyListening_LogsEachAttemptWithItsErrno()
+    {
+        var (quiet, _, quietError) = await RunAsync(["ping", "vmci://2:4000", "-c", "1", "-W", "300"]);
+        var (code, _, error) = await RunAsync(["ping", "vmci://2:4000", "-c", "1", "-W", "300", "-v"]);
+
+        Assert.Equal(1, quiet);
+        Assert.DoesNotContain("Vmci.Transport", quietError, StringComparison.Ordinal); // off by default
+        Assert.Equal(1, code);
+        Assert.Contains("Vmci.Transport", error, StringComparison.Ordinal);
+        Assert.Contains("connecting to vmci://2:4000 in Direct mode", error, StringComparison.Ordinal);
+        Assert.Contains("connect attempt 1 to vmci://2:4000 failed: ECONNRESET", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Cat_ListenAndConnect_CopiesBothWays()
     {
         using var listener = Start(["cat", "--listen", "vmci://*:*", "--cid", "2"]);

@@ -162,9 +162,8 @@ public sealed class FallbackTests
         Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Direct));
         Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Direct));
         Assert.Equal(VmciTransportMode.Relay, resolver.Resolve(VmciTransportMode.Relay));
-        var line = Assert.Single(lines);
-        Assert.Contains("direct mode unavailable (NetMQ 4.0.4.6 is loaded", line, StringComparison.Ordinal);
-        Assert.Contains("use the relay", line, StringComparison.Ordinal);
+        var reason = Assert.Single(lines);
+        Assert.StartsWith("NetMQ 4.0.4.6 is loaded", reason, StringComparison.Ordinal);
     }
 
     [Fact]

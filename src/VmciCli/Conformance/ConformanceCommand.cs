@@ -21,7 +21,6 @@ internal static class ConformanceCommand
         {
             Description = $"sim (the built-in simulator) or vsock (real AF_VSOCK: a VMware or QEMU guest); default: ${VmciSettings.BackendVariable}, else sim",
         }.OneOf("sim", "vsock");
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "also list every case with its time and skip reason" };
         var junit = new Option<FileInfo?>("--junit") { Description = "also write a JUnit XML report to FILE" };
         var json = new Option<FileInfo?>("--json") { Description = "also write a JSON report to FILE" };
         foreach (var report in new[] { junit, json })
@@ -37,7 +36,7 @@ internal static class ConformanceCommand
 
         var command = new Command("conformance", "Run the zmq_vmci(7) conformance suite and print what conforms and what does not.")
         {
-            backend, verbose, junit, json, suite, filter,
+            backend, junit, json, suite, filter,
         };
         command.SetAction((parse, ct) =>
         {
@@ -45,7 +44,7 @@ internal static class ConformanceCommand
             var chosen = parse.GetValue(backend) is { } flag
                 ? VmciSettings.ParseBackend(flag, "--backend")
                 : VmciSettings.FromEnvironment().Backend;
-            return RunAsync(chosen, parse.GetValue(verbose), parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
+            return RunAsync(chosen, parse.GetValue(Verbosity.Option), parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
                 parse.GetValue(suite)?.FullName, parse.GetValue(filter), ct);
         });
         return command;

@@ -23,6 +23,7 @@ internal static class CommandHost
                 Console.Error.WriteLine(line);
             return ExitCodes.Usage;
         }
+        using var logging = Verbosity.Apply(parse);
         using var stop = new CancellationTokenSource();
         using var interrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => Stop(context, stop));
         using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => Stop(context, stop));

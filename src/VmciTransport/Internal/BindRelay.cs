@@ -17,6 +17,7 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
     public const int GreetingBytes = 64;
 
     private readonly IVsockListener _listener;
+    private readonly string _name;
     private readonly IPEndPoint _target;
     private readonly EndpointLimits _limits;
     private readonly bool _raw;
@@ -29,11 +30,18 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
         : base(linger)
     {
         _listener = listener;
+        _name = listener.LocalAddress.ToString();
         _target = new IPEndPoint(IPAddress.Loopback, tcpPort);
         _limits = limits;
         _raw = raw;
         if (listener is IVsockAdmission admission)
-            admission.Admit = () => ConnectionCount + Volatile.Read(ref _pending) < limits.MaxConnections;
+            admission.Admit = () =>
+            {
+                if (ConnectionCount + Volatile.Read(ref _pending) < limits.MaxConnections)
+                    return true;
+                TransportLog.Logger.RefusedAtCapInHandshake(_name, limits.MaxConnections);
+                return false;
+            };
     }
 
     /// <summary>The port of the NetMQ socket's hidden tcp endpoint.</summary>
@@ -94,6 +102,7 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
             {
                 Interlocked.Decrement(ref _pending);
                 Interlocked.Increment(ref _refused);
+                TransportLog.Logger.RefusedAtCap(_name, vsock.RemoteAddress, _limits.MaxConnections);
                 vsock.Abort();
                 vsock.Dispose();
                 continue;
@@ -125,6 +134,7 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
             if (!pair.IsClosed && pair.BytesFromPeer < GreetingBytes)
             {
                 Interlocked.Increment(ref _handshakeTimeouts);
+                TransportLog.Logger.HandshakeDeadline(_name, pair.Vsock.RemoteAddress, (long)_limits.HandshakeTimeout.TotalMilliseconds);
                 pair.Abort();
             }
             Interlocked.Increment(ref _handshakeDeadlines);

@@ -17,6 +17,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     private readonly VsockOptions _options;
     private readonly ReconnectPolicy _policy;
     private readonly Socket _listener;
+    private readonly string _name;
     private int _attempts;
     private int _refused;
     private int _accepted;
@@ -27,6 +28,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     {
         _network = network;
         Remote = remote;
+        _name = remote.ToString();
         _options = options;
         _policy = policy;
         _listener = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
@@ -107,6 +109,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
             if (!LoopbackOwnership.IsOwnConnection(tcp, Port))
             {
                 Interlocked.Increment(ref _refused);
+                TransportLog.Logger.RefusedStranger(_name);
                 Reset(tcp);
                 continue;
             }
@@ -123,6 +126,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
             try
             {
                 var vsock = await AttemptAsync().ConfigureAwait(false);
+                TransportLog.Logger.Connected(_name, Attempts);
                 Adopt(tcp, vsock);
                 return;
             }
@@ -133,6 +137,8 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
             if (Stopping.IsCancellationRequested || !_policy.Retries)
             {
                 GaveUp = !_policy.Retries;
+                if (GaveUp && LastError is { } last)
+                    TransportLog.Logger.GaveUp(_name, Attempts, last.Errno, last.Message);
                 Reset(tcp);
                 return;
             }
@@ -144,7 +150,10 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
             }
             try
             {
-                await Task.Delay(_policy.Delay(++failures), Stopping).ConfigureAwait(false);
+                var delay = _policy.Delay(++failures);
+                if (LastError is { } error)
+                    TransportLog.Logger.AttemptFailed(_name, Attempts, error.Errno, error.Message, (long)delay.TotalMilliseconds);
+                await Task.Delay(delay, Stopping).ConfigureAwait(false);
             }
             catch (OperationCanceledException)
             {

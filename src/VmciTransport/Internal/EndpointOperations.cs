@@ -50,6 +50,7 @@ internal static class EndpointOperations
             }
             state.Linger = socket.Linger;
             state.AddBind(resolved, bind);
+            TransportLog.Logger.Bound(endpoint, resolved, mode);
         }
         catch
         {
@@ -75,6 +76,7 @@ internal static class EndpointOperations
             ?? throw NetMQErrors.ToNetMQ(VmciError.Create(Errno.ENOENT, VmciOperation.Unbind, endpoint,
                 "nothing is bound under that string; unbind takes the endpoint LAST_ENDPOINT reported after the bind"));
         bind.Close(socket);
+        TransportLog.Logger.Unbound(endpoint);
     }
 
     public static void Connect(SocketFacade socket, string endpoint)
@@ -131,6 +133,7 @@ internal static class EndpointOperations
         }
         state.Linger = socket.Linger;
         state.AddConnect(endpoint, connect);
+        TransportLog.Logger.Connecting(endpoint, mode);
     }
 
     public static void Disconnect(SocketFacade socket, string endpoint)
@@ -161,6 +164,7 @@ internal static class EndpointOperations
         }
         if (errors is { Count: > 0 })
             throw errors[0];
+        TransportLog.Logger.Disconnected(endpoint);
     }
 
     /// <summary>LAST_ENDPOINT: NetMQ's own (set by direct mode to the vmci string), or the vmci string standing for a relay's hidden tcp endpoint.</summary>

@@ -72,7 +72,13 @@ internal sealed class DirectBind : IBindEndpoint
         });
         var bind = new DirectBind(hook, socketBase, anchor, listener, endpoint, limits);
         if (listener is IVsockAdmission admission)
-            admission.Admit = () => Volatile.Read(ref bind._count) < limits.MaxConnections;
+            admission.Admit = () =>
+            {
+                if (Volatile.Read(ref bind._count) < limits.MaxConnections)
+                    return true;
+                TransportLog.Logger.RefusedAtCapInHandshake(bind._endpoint, limits.MaxConnections);
+                return false;
+            };
         bind._acceptLoop = Task.Run(bind.AcceptLoopAsync);
         return bind;
     }
@@ -141,6 +147,7 @@ internal sealed class DirectBind : IBindEndpoint
             {
                 Interlocked.Decrement(ref _count);
                 Interlocked.Increment(ref _refused);
+                TransportLog.Logger.RefusedAtCap(_endpoint, accepted.RemoteAddress, _limits.MaxConnections);
                 accepted.Abort();
                 accepted.Dispose();
                 continue;
@@ -182,10 +189,14 @@ internal sealed class DirectBind : IBindEndpoint
                 return;
             }
         }
+        var peer = connection.Vsock.RemoteAddress;
         connection.Start(_hook, engine, _raw ? TimeSpan.Zero : _limits.HandshakeTimeout, timedOut =>
         {
             if (timedOut)
+            {
                 Interlocked.Increment(ref _handshakeTimeouts);
+                TransportLog.Logger.HandshakeDeadline(_endpoint, peer, (long)_limits.HandshakeTimeout.TotalMilliseconds);
+            }
             Interlocked.Increment(ref _handshakeDeadlines);
         });
     }
@@ -218,7 +229,7 @@ internal sealed class DirectBind : IBindEndpoint
         _acceptLoop.ContinueWith(t =>
         {
             if (t.Exception is { } e)
-                VmciTransport.Log($"vmci: the accept loop of {_endpoint} failed: {e.InnerException?.Message}");
+                TransportLog.Logger.LoopFailed("accept", _endpoint, e.InnerException ?? e);
             _stopping.Dispose();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }

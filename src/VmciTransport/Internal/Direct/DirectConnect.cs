@@ -129,12 +129,17 @@ internal sealed class DirectConnect : IConnectEndpoint
                     if (token.IsCancellationRequested || !_policy.Retries)
                     {
                         GaveUp = !_policy.Retries;
+                        if (GaveUp)
+                            TransportLog.Logger.GaveUp(_endpoint, Attempts, e.Errno, e.Message);
                         return;
                     }
-                    await Task.Delay(_policy.Delay(++failures), token).ConfigureAwait(false);
+                    var delay = _policy.Delay(++failures);
+                    TransportLog.Logger.AttemptFailed(_endpoint, Attempts, e.Errno, e.Message, (long)delay.TotalMilliseconds);
+                    await Task.Delay(delay, token).ConfigureAwait(false);
                     continue;
                 }
                 failures = 0;
+                TransportLog.Logger.Connected(_endpoint, Attempts);
                 var closed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 if (!Attach(connection, closed))
                     return;
@@ -142,7 +147,9 @@ internal sealed class DirectConnect : IConnectEndpoint
                 // The connection ended: NetMQ reconnects after its interval, and not at all with -1.
                 if (!_policy.Retries)
                     return;
-                await Task.Delay(_policy.Delay(1), token).ConfigureAwait(false);
+                var again = _policy.Delay(1);
+                TransportLog.Logger.Reconnecting(_endpoint, (long)again.TotalMilliseconds);
+                await Task.Delay(again, token).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException)
@@ -223,7 +230,7 @@ internal sealed class DirectConnect : IConnectEndpoint
         _loop.ContinueWith(t =>
         {
             if (t.Exception is { } e)
-                VmciTransport.Log($"vmci: the connect loop of {_endpoint} failed: {e.InnerException?.Message}");
+                TransportLog.Logger.LoopFailed("connect", _endpoint, e.InnerException ?? e);
             _stopping.Dispose();
         }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
