@@ -84,9 +84,11 @@ public sealed class SimFabric
     public static SimFabric Open(string? directory = null)
     {
         var named = directory is { Length: > 0 } ? directory : SimSettings.FromEnvironment().Fabric;
-        var path = Path.GetFullPath(named is { Length: > 0 } ? named : DefaultDirectory());
+        var defaultPath = Path.GetFullPath(DefaultDirectory());
+        var path = named is { Length: > 0 } ? Path.GetFullPath(named) : defaultPath;
         new FabricLayout(path, FabricAccess.Private).CheckSocketPathLength();
-        return new SimFabric(path, FabricAccess.Open(path, isDefault: named is not { Length: > 0 }));
+        // The default directory gets the default's checks however it was named (SimSettings passes it explicitly).
+        return new SimFabric(path, FabricAccess.Open(path, isDefault: path == defaultPath));
     }
 
     /// <summary>

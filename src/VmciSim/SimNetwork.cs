@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using Vmci.Sim.Internal;
+using Vmci.Sim.Unix;
 
 namespace Vmci.Sim;
 
@@ -71,13 +72,13 @@ public sealed class SimNetwork : IVsockNetwork
                     $"port {address.Port} is at most {VmciPort.LastReserved} and the process lacks CAP_NET_BIND_SERVICE");
             var socket = SocketFiles.TryBind(_layout, localCid, address.Port, address.Cid)
                 ?? throw VmciError.Create(Errno.EADDRINUSE, VmciOperation.Bind, endpoint, $"port {address.Port} of CID {localCid} is already bound");
-            return new SimListener(socket, _layout, localCid, address, model, backlog, Fabric.FaultState);
+            return new SimListener(socket, _layout, localCid, address, model, backlog, Fabric.FaultState, () => Fabric.Topology);
         }
         for (var i = 0; i < PortAllocator.MaxRetries; i++)
         {
             var port = Fabric.Ports.Next();
             if (SocketFiles.TryBind(_layout, localCid, port, address.Cid) is { } socket)
-                return new SimListener(socket, _layout, localCid, address with { Port = port }, model, backlog, Fabric.FaultState);
+                return new SimListener(socket, _layout, localCid, address with { Port = port }, model, backlog, Fabric.FaultState, () => Fabric.Topology);
         }
         throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
             $"no free ephemeral port of CID {localCid} after {PortAllocator.MaxRetries} tries");
@@ -120,7 +121,7 @@ public sealed class SimNetwork : IVsockNetwork
                 $"the vmware topology lets guest CID {localCid} reach the host (2) and itself only, not guest {machine}");
 
         var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : localCid, Fabric.Ports.Next());
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        var (socket, bound) = BindConnectorEnd(localCid, endpoint);
         CancellationTokenSource? deadline = null;
         try
         {
@@ -149,8 +150,7 @@ public sealed class SimNetwork : IVsockNetwork
                 length += read;
             }
             if (Handshake.ParseReply(reply) is { } refused)
-                throw VmciError.Create(refused, VmciOperation.Connect, endpoint, refused == Errno.ECONNRESET
-                    ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
+                throw VmciError.Create(refused, VmciOperation.Connect, endpoint, Refusal(refused, localCid, machine, remote));
             // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
             return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model, faults, localCid, machine);
         }
@@ -171,8 +171,42 @@ public sealed class SimNetwork : IVsockNetwork
         finally
         {
             deadline?.Dispose();
+            if (bound is not null)
+                UnixFiles.Unlink(bound); // the listener has checked it (or never will): the name is no longer needed
         }
     }
+
+    /// <summary>
+    /// The connector's end of the Unix socket, bound under a random name in this machine's own directory: the listener
+    /// reads it (getpeername) to check that this process holds the CID it claims (docs/security.md). Removed once the
+    /// listener has answered. On an OS without those checks, an unbound socket.
+    /// </summary>
+    private (Socket Socket, string? Bound) BindConnectorEnd(uint localCid, string endpoint)
+    {
+        if (!UnixFiles.IsStrict)
+            return (new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified), null);
+        var directory = _layout.MachineDirectory(localCid);
+        for (var attempt = 0; ; attempt++)
+        {
+            var path = Path.Combine(directory, UnixFiles.TemporaryName('c'));
+            if (UnixSockets.TryCreateBound(path, backlog: null, out var errno) is { } socket)
+                return (socket, path);
+            if (errno == Interop.EADDRINUSE && attempt < 8)
+                continue;
+            if (FabricAccess.CheckMachine(directory, localCid) is { } refusal)
+                throw refusal(VmciOperation.Connect);
+            throw VmciError.FromErrno(errno, VmciOperation.Connect, endpoint, $"cannot bind the connector's end in the directory of machine {localCid} ({directory})");
+        }
+    }
+
+    /// <summary>What a refusal by the listener means, by its errno.</summary>
+    private static string Refusal(Errno errno, uint source, uint machine, VsockAddress remote) => errno switch
+    {
+        Errno.ECONNRESET => $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full, or CID {machine} refuses new connections: simulator fault refuse)",
+        Errno.ENETUNREACH => $"the listener enforces the vmware topology: guest CID {source} reaches the host (2) and itself only, not guest {machine}",
+        Errno.EPERM => $"the listener could not verify that this process holds CID {source} (its end of the socket must be bound in the directory of machine {source}, a real directory of this user)",
+        _ => "refused by the listener",
+    };
 
     /// <summary>
     /// Refuse: ECONNRESET at once (the kernel's RST). Partition or pause: the request is lost, so the connect waits

@@ -94,7 +94,7 @@ public sealed record SimSettings
     public SimNetwork Join()
     {
         CheckCid(Cid, CidVariable);
-        var fabric = SimFabric.Open(FabricDirectory);
+        var fabric = SimFabric.Open(Fabric);
         if (Topology is { } topology)
             fabric.Topology = topology;
         return fabric.Join(Cid);

@@ -74,12 +74,23 @@ public sealed class TestFabric : IDisposable
     /// </summary>
     /// <param name="cid">The machine.</param>
     /// <param name="port">The listener's port.</param>
-    /// <returns>The connected socket; dispose it.</returns>
-    public Socket ConnectRaw(uint cid, uint port)
+    /// <param name="boundIn">
+    /// Null: the socket is unbound (a listener refuses its handshake with EPERM: it proves no CID). A machine: the socket
+    /// is first bound under a fresh name in that machine's directory, as the simulator's connector does, so that it
+    /// holds that CID and a listener checks the rest of its request.
+    /// </param>
+    /// <returns>The connected socket; dispose it (.NET then removes the name it bound).</returns>
+    public Socket ConnectRaw(uint cid, uint port, uint? boundIn = null)
     {
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
+            if (boundIn is { } machine)
+            {
+                Machine(machine);
+                socket.Bind(new UnixDomainSocketEndPoint(Path.Combine(
+                    Directory, machine.ToString(CultureInfo.InvariantCulture), ".c" + Guid.NewGuid().ToString("N")[..8])));
+            }
             socket.Connect(new UnixDomainSocketEndPoint(SocketPath(cid, port)));
             return socket;
         }

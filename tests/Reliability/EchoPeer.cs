@@ -16,7 +16,7 @@ internal static class EchoPeer
 {
     /// <summary>The programs of this executable, for <see cref="PeerProcess.RunIfRequested"/>.</summary>
     public static readonly IReadOnlyDictionary<string, Func<string[], Task<int>>> Programs =
-        new Dictionary<string, Func<string[], Task<int>>> { ["echo"] = args => Task.FromResult(Run(args)) };
+        new Dictionary<string, Func<string[], Task<int>>> { ["echo"] = args => Task.FromResult(Run(args)), ["listeners"] = ListenersPeer.RunAsync };
 
     /// <summary>Starts the echo peer as machine <paramref name="cid"/> of <paramref name="fabric"/>, on <paramref name="port"/> (null: any).</summary>
     public static PeerProcess Start(TestFabric fabric, uint cid, uint? port) =>

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using Vmci.Cli.Smoke;
 using Vmci.TestKit;
 
@@ -18,7 +17,7 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     }
 
     [Fact]
-    public async Task Cid_MalformedEnvironment_FailsWithTheVariableNamed()
+    public async Task Cid_MalformedEnvironment_UsageErrorWithTheVariableNamed()
     {
         var (code, _, error) = await RunAsync(["cid"], ("VMCI_SIM_CID", "three"));
 
@@ -30,8 +29,8 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     [Fact]
     public async Task EchoAndPing_OnTheSimulator_EveryRequestAnswered()
     {
-        using var echo = Start(["echo", "--bind", "vmci://*:*", "--count", "3", "--cid", "2"]);
-        var first = await Watchdog.Guard(echo.StandardOutput.ReadLineAsync(Watchdog.Token));
+        using var echo = ToolProcess.Start(Fabric, ["echo", "--bind", "vmci://*:*", "--count", "3", "--cid", "2"]);
+        var first = await Watchdog.Guard(echo.Process.StandardOutput.ReadLineAsync(Watchdog.Token));
         Assert.StartsWith("echo: listening on vmci://*:", first, StringComparison.Ordinal);
         var port = first!.Split(" ")[3].Split(":")[^1];
 
@@ -40,8 +39,8 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
         Assert.True(code == 0, $"ping exited {code}:\n{output}\n{error}");
         Assert.Contains("3 sent, 3 received, 0% loss", output, StringComparison.Ordinal);
         Assert.Contains("rtt min/avg/max/p99 = ", output, StringComparison.Ordinal);
-        await Watchdog.Guard(echo.WaitForExitAsync(Watchdog.Token));
-        Assert.Equal(0, echo.ExitCode);
+        await Watchdog.Guard(echo.Process.WaitForExitAsync(Watchdog.Token));
+        Assert.Equal(0, echo.Process.ExitCode);
     }
 
     [Fact]
@@ -70,17 +69,17 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     [Fact]
     public async Task Cat_ListenAndConnect_CopiesBothWays()
     {
-        using var listener = Start(["cat", "--listen", "vmci://*:*", "--cid", "2"]);
-        var first = await Watchdog.Guard(listener.StandardError.ReadLineAsync(Watchdog.Token));
+        using var listener = ToolProcess.Start(Fabric, ["cat", "--listen", "vmci://*:*", "--cid", "2"]);
+        var first = await Watchdog.Guard(listener.Process.StandardError.ReadLineAsync(Watchdog.Token));
         var port = first!.Split(':')[^1];
-        await listener.StandardInput.WriteAsync("to the client\n".AsMemory(), Watchdog.Token);
-        listener.StandardInput.Close();
+        await listener.Process.StandardInput.WriteAsync("to the client\n".AsMemory(), Watchdog.Token);
+        listener.Process.StandardInput.Close();
 
         var (code, output, _) = await RunAsync(["cat", $"vmci://2:{port}", "--cid", "3"], stdin: "to the listener\n");
 
         Assert.Equal(0, code);
         Assert.Equal("to the client\n", output);
-        Assert.Equal("to the listener\n", await Watchdog.Guard(listener.StandardOutput.ReadToEndAsync(Watchdog.Token)));
+        Assert.Equal("to the listener\n", await Watchdog.Guard(listener.Process.StandardOutput.ReadToEndAsync(Watchdog.Token)));
     }
 
     [Fact]
@@ -90,31 +89,9 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
         Assert.Equal("2 sent, 0 received, 100% loss", PingStatistics.Format(2, []));
     }
 
-    private Process Start(string[] args, params (string Name, string Value)[] env)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vmci.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["VMCI_SIM_FABRIC"] = Fabric.Directory;
-        start.Environment["VMCI_BACKEND"] = "sim";
-        start.Environment.Remove("VMCI_SIM_CID");
-        foreach (var (name, value) in env)
-            start.Environment[name] = value;
-        return Process.Start(start)!;
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(string[] args, params (string Name, string Value)[] env) =>
+        ToolProcess.RunAsync(Fabric, Watchdog, args, null, env);
 
-    private Task<(int Code, string Output, string Error)> RunAsync(string[] args, (string Name, string Value) env) => RunAsync(args, env, null);
-
-    private async Task<(int Code, string Output, string Error)> RunAsync(string[] args, (string Name, string Value)? env = null, string? stdin = null)
-    {
-        using var p = Start(args, env is { } e ? [e] : []);
-        if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin.AsMemory(), Watchdog.Token);
-        p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync(Watchdog.Token);
-        var error = p.StandardError.ReadToEndAsync(Watchdog.Token);
-        await Watchdog.Guard(p.WaitForExitAsync(Watchdog.Token));
-        return (p.ExitCode, await output, await error);
-    }
+    private Task<(int Code, string Output, string Error)> RunAsync(string[] args, string stdin) =>
+        ToolProcess.RunAsync(Fabric, Watchdog, args, stdin);
 }

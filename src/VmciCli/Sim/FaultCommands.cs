@@ -97,7 +97,9 @@ internal static class FaultCommands
             NotFor(to, "applies to cid-change only");
         if (k is SimFaultKind.Pause or SimFaultKind.CidChange)
             NotFor(peer, "applies to faults between two machines (latency, bandwidth, reset, partition, refuse)");
-        if (k == SimFaultKind.Latency && result.GetValue(jitter) > result.GetValue(ms))
+        // Only between values in range: an out-of-range --ms is its own error (and System.CommandLine reports a command's
+        // errors instead of its options' when both have some).
+        if (k == SimFaultKind.Latency && result.GetValue(ms) is >= 0 and <= MaxMilliseconds && result.GetValue(jitter) > result.GetValue(ms))
             result.AddError(Validators.Rule("--jitter", result.GetValue(jitter).ToString(CultureInfo.InvariantCulture), $"must be at most --ms ({result.GetValue(ms)})"));
         if (k == SimFaultKind.Latency && !Given(ms))
             result.AddError("latency needs --ms (the added one-way milliseconds)");

@@ -1,5 +1,8 @@
+using System.Collections.Concurrent;
+using System.Globalization;
 using System.Net.Sockets;
 using System.Threading.Channels;
+using Vmci.Sim.Unix;
 
 namespace Vmci.Sim.Internal;
 
@@ -7,15 +10,26 @@ namespace Vmci.Sim.Internal;
 /// A simulated listening vsock socket: a Unix domain socket bound at &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;. A background
 /// loop accepts Unix connections and answers their handshakes; a connection is accepted (and the connector's
 /// connect succeeds) only when the backlog has room, as in the kernel; otherwise it is refused with ECONNRESET.
-/// Malformed, truncated, oversized or slow handshakes are refused and closed without affecting the listener.
+/// The listener is the one that enforces policy (docs/security.md), whatever the connector's library did: the source
+/// CID a connector claims must be one it holds (its end of the Unix socket is bound in that machine's directory, a real
+/// directory of the connecting user), the topology (<see cref="SimTopology.Vmware"/>: a guest reaches the host and
+/// itself only) and the refuse, partition and pause faults. Malformed, truncated, oversized or slow handshakes are
+/// refused and closed without affecting the listener; there is no fixed number of handshake slots: each pending
+/// handshake holds one descriptor for at most <see cref="FirstByteTimeout"/> (nothing sent) or
+/// <see cref="HandshakeTimeout"/> (the whole request line), and when descriptors run out the oldest is dropped.
 /// </summary>
 internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarget
 {
-    /// <summary>How long a connector may take to send its request line.</summary>
-    internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
+    /// <summary>How long a connector may take to send its whole request line.</summary>
+    /// <remarks>Defaults to 2 s.</remarks>
+    internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How many handshakes may wait for their request at once; beyond that new ones are closed at once.</summary>
-    internal const int MaxPendingHandshakes = 64;
+    /// <summary>How long a connector may take to send the first byte of its request (a real one sends it with connect).</summary>
+    /// <remarks>Defaults to 500 ms, and is never longer than <see cref="HandshakeTimeout"/>.</remarks>
+    internal TimeSpan FirstByteTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>While fewer handshakes than this are pending, the accept thread waits briefly in place for a request.</summary>
+    private const int GraceWhilePendingBelow = 4;
 
     /// <summary>How long the accept thread waits, blocking, for a request before handing the handshake to an async read.</summary>
     private const int RequestGraceMicroseconds = 1000;
@@ -31,14 +45,19 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
     private readonly CancellationTokenSource _closing = new();
     private readonly Thread _acceptThread;
     private int _queued;
-    private int _pendingHandshakes;
     private int _disposed;
 
     private readonly FaultState _faults;
+    private readonly Func<SimTopology> _topology;
 
-    public SimListener(Socket socket, FabricLayout layout, uint machine, VsockAddress bound, VsockBufferModel options, int backlog, FaultState faults)
+    /// <summary>Handshakes waiting for their request, with when they were accepted (the oldest is dropped when descriptors run out).</summary>
+    private readonly ConcurrentDictionary<Socket, long> _pending = new();
+
+    public SimListener(
+        Socket socket, FabricLayout layout, uint machine, VsockAddress bound, VsockBufferModel options, int backlog, FaultState faults, Func<SimTopology> topology)
     {
         _faults = faults;
+        _topology = topology;
         faults.Register(this); // keeps the fault poll running: CID changes must reach the accept check
         _socket = socket;
         _layout = layout;
@@ -109,16 +128,29 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
             {
                 if (Volatile.Read(ref _disposed) != 0)
                     return;
+                if (e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable } && !DropOldestPending())
+                    _closing.Token.WaitHandle.WaitOne(10); // out of descriptors and none of ours to free: let others close theirs
                 continue; // e.g. ECONNABORTED: the connector gave up before we took it
             }
-            if (Interlocked.Increment(ref _pendingHandshakes) > MaxPendingHandshakes)
-            {
-                Interlocked.Decrement(ref _pendingHandshakes);
-                client.Dispose();
-                continue;
-            }
+            _pending[client] = Environment.TickCount64;
             _ = AnswerAsync(client);
         }
+    }
+
+    /// <summary>Drops the handshake that has waited longest for its request; false when none is pending.</summary>
+    private bool DropOldestPending()
+    {
+        Socket? oldest = null;
+        var since = long.MaxValue;
+        foreach (var (socket, accepted) in _pending)
+        {
+            if (accepted < since)
+                (oldest, since) = (socket, accepted);
+        }
+        if (oldest is null || !_pending.TryRemove(oldest, out _))
+            return false;
+        oldest.Dispose(); // its pending read ends, and AnswerAsync drops it
+        return true;
     }
 
     private async Task AnswerAsync(Socket client)
@@ -136,11 +168,12 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
                     var newline = buffer.AsSpan(0, length).IndexOf((byte)'\n');
                     if (newline >= 0)
                     {
+                        _pending.TryRemove(client, out _);
                         // Nothing may follow the request: the connector waits for our answer.
                         if (newline != length - 1)
                             Refuse(client, Errno.EINVAL);
                         else
-                            keep = Answer(client, buffer.AsSpan(0, length));
+                            keep = await AnswerAsync(client, buffer.AsMemory(0, length)).ConfigureAwait(false);
                         return;
                     }
                     if (length == buffer.Length)
@@ -151,14 +184,20 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
                     int read;
                     // A connector sends its request right after connect(2), usually before this thread runs; if it is
                     // not there yet, a short blocking wait here is far cheaper than going async. Past it, async.
-                    if (timeout is null ? client.Poll(RequestGraceMicroseconds, SelectMode.SelectRead) : client.Available > 0)
+                    // Under load (many pending: idle connectors, perhaps hostile) the accept thread never waits in place.
+                    var grace = timeout is null && _pending.Count < GraceWhilePendingBelow;
+                    if (grace ? client.Poll(RequestGraceMicroseconds, SelectMode.SelectRead) : client.Available > 0)
                     {
                         read = client.Receive(buffer.AsSpan(length), SocketFlags.None);
                     }
                     else
                     {
                         timeout ??= CreateTimeout();
+                        if (length == 0)
+                            timeout.CancelAfter(FirstByteTimeout < HandshakeTimeout ? FirstByteTimeout : HandshakeTimeout);
                         read = await client.ReceiveAsync(buffer.AsMemory(length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                        if (length == 0 && read > 0)
+                            timeout.CancelAfter(HandshakeTimeout); // the first byte came: the rest of the line within the handshake bound
                     }
                     if (read == 0)
                         return; // truncated: the connector went away
@@ -170,13 +209,18 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
                 timeout?.Dispose();
             }
         }
+        catch (VmciException e)
+        {
+            // The fabric could not be read to decide (a topology file that is a link, say): refused, naming the errno.
+            Refuse(client, e.Errno);
+        }
         catch (Exception e) when (e is OperationCanceledException or SocketException or ObjectDisposedException)
         {
             // Slow, vanished or shut down: drop this one connection only.
         }
         finally
         {
-            Interlocked.Decrement(ref _pendingHandshakes);
+            _pending.TryRemove(client, out _);
             if (!keep)
                 client.Dispose();
         }
@@ -190,9 +234,9 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
     }
 
     /// <summary>Checks a complete request and answers it; true when the connection went into the queue.</summary>
-    private bool Answer(Socket client, ReadOnlySpan<byte> line)
+    private async ValueTask<bool> AnswerAsync(Socket client, ReadOnlyMemory<byte> line)
     {
-        if (Handshake.TryParseRequest(line, out var request) is { } invalid)
+        if (Handshake.TryParseRequest(line.Span, out var request) is { } invalid)
         {
             Refuse(client, invalid);
             return false;
@@ -201,6 +245,25 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         {
             Refuse(client, refusal);
             return false;
+        }
+        var machine = Machine;
+        var source = request.Source.Cid == VmciCid.Local ? machine : request.Source.Cid;
+        if ((CheckSource(client, source) ?? CheckPolicy(source, machine)) is { } denied)
+        {
+            Refuse(client, denied);
+            return false;
+        }
+        if (_faults.Current.IsStalled(source, machine))
+        {
+            // Partitioned or paused: the request is lost, as on the wire. The connector waits (its connect timeout) or
+            // goes away; if the fault clears first, the request goes through — policy checked again.
+            if (!await WaitWhileStalledAsync(client, source, machine).ConfigureAwait(false))
+                return false;
+            if (CheckPolicy(source, machine) is { } now)
+            {
+                Refuse(client, now);
+                return false;
+            }
         }
         // A refusal by the owner's admission check looks like a full backlog: ECONNRESET.
         if (Admit is { } admit && !admit())
@@ -216,14 +279,66 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         }
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
         client.Send(Accepted, SocketFlags.None);
-        var machine = Machine;
-        var peer = request.Source.Cid == VmciCid.Local ? machine : request.Source.Cid;
+        var peer = source;
         var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer);
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
         connection.Dispose();
         return true; // disposed already, through the connection
+    }
+
+    /// <summary>
+    /// A connector holds the CID it claims: its end of the Unix socket is bound in that machine's directory
+    /// (getpeername), and that directory and that socket belong to the connecting user (SO_PEERCRED, lstat — the
+    /// directory is a real directory, not a link). Only the last two components of the peer's name are used: a
+    /// container may see the fabric at another path. EPERM otherwise. Where the OS cannot tell (not Linux), unchecked.
+    /// </summary>
+    private Errno? CheckSource(Socket client, uint source)
+    {
+        if (!UnixFiles.IsStrict)
+            return null;
+        if (UnixSockets.PeerPath(client) is not { } bound || UnixSockets.PeerUid(client) is not { } uid)
+            return Errno.EPERM; // unbound (a raw connector) or abstract: it proves nothing
+        var name = Path.GetFileName(bound);
+        var claimed = source.ToString(CultureInfo.InvariantCulture);
+        if (name.Length == 0 || Path.GetFileName(Path.GetDirectoryName(bound)) != claimed)
+            return Errno.EPERM; // bound in another machine's directory than the CID it claims
+        var directory = _layout.MachineDirectory(source);
+        if (UnixFiles.TryStat(directory, out var machine) != 0 || !machine.IsDirectory || machine.Uid != uid)
+            return Errno.EPERM; // no such machine, a link, or another user's machine
+        if (UnixFiles.TryStat(Path.Combine(directory, name), out var end) != 0 || !end.IsSocket || end.Uid != uid)
+            return Errno.EPERM; // its socket is not in that directory (it lives elsewhere under the same name)
+        return null;
+    }
+
+    /// <summary>The policy the listener enforces itself: the topology (ENETUNREACH) and the refuse fault (ECONNRESET).</summary>
+    private Errno? CheckPolicy(uint source, uint machine)
+    {
+        if (source >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && source != machine && _topology() == SimTopology.Vmware)
+            return Errno.ENETUNREACH;
+        if (_faults.Refresh().IsRefused(source, machine))
+            return Errno.ECONNRESET;
+        return null;
+    }
+
+    /// <summary>Holds a request while its pair is stalled; false when the connector went away or the listener closed.</summary>
+    private async ValueTask<bool> WaitWhileStalledAsync(Socket client, uint source, uint machine)
+    {
+        using var gone = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
+        // A connector sends nothing until it has the answer: a read that completes means it closed (or misbehaves).
+        var read = client.ReceiveAsync(new byte[1], SocketFlags.None, gone.Token).AsTask();
+        var cleared = _faults.WaitWhileStalledAsync(source, machine, null, gone.Token).AsTask();
+        try
+        {
+            var first = await Task.WhenAny(read, cleared).ConfigureAwait(false);
+            return first == cleared && cleared.IsCompletedSuccessfully;
+        }
+        finally
+        {
+            gone.Cancel();
+            await Task.WhenAll(read, cleared).ContinueWith(_ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default).ConfigureAwait(false);
+        }
     }
 
     /// <summary>The kernel's lookup (__vsock_find_bound_socket): the destination must be this socket's address.</summary>
@@ -267,9 +382,9 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         {
             client.Send(Handshake.FormatReply(errno), SocketFlags.None);
         }
-        catch (SocketException)
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {
-            // The connector is gone; nothing to tell.
+            // The connector is gone (or the listener closed it); nothing to tell.
         }
     }
 }
