@@ -22,7 +22,7 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     {
         var (code, _, error) = await RunAsync(["cid"], ("VMCI_SIM_CID", "three"));
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a malformed variable is a usage error (ExitCodes.Usage)
         Assert.Contains("VMCI_SIM_CID", error, StringComparison.Ordinal);
         Assert.Contains("EINVAL", error, StringComparison.Ordinal);
     }
@@ -76,19 +76,7 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
         Assert.Equal("2 sent, 0 received, 100% loss", PingStatistics.Format(2, []));
     }
 
-    private Process Start(string[] args, params (string Name, string Value)[] env)
-    {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vmci.dll"));
-        foreach (var a in args)
-            start.ArgumentList.Add(a);
-        start.Environment["VMCI_SIM_FABRIC"] = Fabric.Directory;
-        start.Environment["VMCI_BACKEND"] = "sim";
-        start.Environment.Remove("VMCI_SIM_CID");
-        foreach (var (name, value) in env)
-            start.Environment[name] = value;
-        return Process.Start(start)!;
-    }
+    private Process Start(string[] args, params (string Name, string Value)[] env) => VmciTool.Start(Fabric.Directory, args, env);
 
     private Task<(int Code, string Output, string Error)> RunAsync(string[] args, (string Name, string Value) env) => RunAsync(args, env, null);
 
