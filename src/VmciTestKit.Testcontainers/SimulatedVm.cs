@@ -1,3 +1,6 @@
+using Docker.DotNet;
+using Docker.DotNet.Models;
+using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 
 namespace Vmci.TestKit.Testcontainers;
@@ -8,6 +11,8 @@ namespace Vmci.TestKit.Testcontainers;
 /// </summary>
 public sealed class SimulatedVm : IAsyncDisposable
 {
+    private static readonly TimeSpan DefaultStopGrace = TimeSpan.FromSeconds(15);
+
     internal SimulatedVm(uint cid, string fabricDirectory, IContainer container)
     {
         Cid = cid;
@@ -29,10 +34,38 @@ public sealed class SimulatedVm : IAsyncDisposable
     /// <returns>A task that completes when started.</returns>
     public Task StartAsync(CancellationToken cancellationToken = default) => Container.StartAsync(cancellationToken);
 
-    /// <summary>Stops the VM as a VM is shut down (SIGTERM, then SIGKILL after the engine's grace).</summary>
+    /// <summary>
+    /// Stops the VM as a VM is shut down: SIGTERM to its main process, then a wait for it to exit; past
+    /// <paramref name="grace"/>, Testcontainers' own stop (SIGKILL).
+    /// </summary>
+    /// <param name="grace">How long the program may take to end after SIGTERM.</param>
     /// <param name="cancellationToken">Cancels the stop.</param>
     /// <returns>A task that completes when stopped.</returns>
-    public Task StopAsync(CancellationToken cancellationToken = default) => Container.StopAsync(cancellationToken);
+    /// <remarks><paramref name="grace"/> defaults to 15 s, Testcontainers' own.</remarks>
+    public async Task StopAsync(TimeSpan? grace = null, CancellationToken cancellationToken = default)
+    {
+        var endpoint = TestcontainersSettings.OS.DockerEndpointAuthConfig
+            ?? throw new InvalidOperationException("Testcontainers found no Docker endpoint");
+        using var client = endpoint.GetDockerClientBuilder(Guid.Empty).Build();
+        try
+        {
+            await client.Containers.KillContainerAsync(Container.Id, new ContainerKillParameters { Signal = "SIGTERM" }, cancellationToken).ConfigureAwait(false);
+        }
+        catch (DockerApiException)
+        {
+            return; // not running any more: already stopped
+        }
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(grace ?? DefaultStopGrace);
+        try
+        {
+            await client.Containers.WaitContainerAsync(Container.Id, wait.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            await Container.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Waits until the container exits.</summary>
     /// <param name="cancellationToken">Cancels the wait (the container keeps running).</param>

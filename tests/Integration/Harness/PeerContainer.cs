@@ -75,7 +75,7 @@ public sealed class PeerContainer : IPeer
     /// <inheritdoc/>
     public async Task<PeerExit> StopAsync(CancellationToken ct)
     {
-        await Vm.StopAsync(ct);
+        await Vm.StopAsync(cancellationToken: ct);
         return await WaitForExitAsync(ct);
     }
 
