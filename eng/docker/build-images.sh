@@ -4,7 +4,7 @@
 #   eng/docker/build-images.sh [PUBLISH_DIR [EXE_NAME]]
 #
 # 1. vmci-harness/base:bookworm — `debootstrap --variant=minbase bookworm` (cached), trimmed, then
-#    `docker import`ed: libc, libstdc++, libgcc, zlib; enough for a self-contained .NET program with
+#    `docker import`ed: libc, libstdc++, libgcc, zlib, OpenSSL (.NET's RandomNumberGenerator on Linux); enough for a self-contained .NET program with
 #    InvariantGlobalization (no ICU).
 # 2. vmci-harness/peer:dev — the base plus PUBLISH_DIR (a self-contained linux-x64 publish output)
 #    copied to /opt/vmci-peer; its entry point runs /opt/vmci-peer/EXE_NAME with the container's
@@ -28,7 +28,7 @@ label=vmci-harness.input-hash
 
 suite=bookworm
 variant=minbase
-includes=libstdc++6,libgcc-s1,zlib1g
+includes=libstdc++6,libgcc-s1,zlib1g,libssl3
 # Removed from the root file system after debootstrap: not needed at run time.
 trim=(var/cache/apt var/lib/apt/lists usr/share/doc usr/share/man usr/share/info usr/share/locale)
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Vmci.Cli.Conformance;
+using Vmci.Cli.Forward;
 using Vmci.Cli.Shell;
 using Vmci.Cli.Sim;
 using Vmci.Cli.Smoke;
@@ -21,6 +22,7 @@ internal static class Program
             SmokeCommands.Echo(),
             PingCommand.Create(),
             CatCommand.Create(),
+            ForwardCommand.Create(),
             SimCommands.Create(),
             Verbosity.Option,
         };

@@ -40,6 +40,7 @@ public static class Program
         // Ryuk (Testcontainers' resource reaper) needs an image from a registry; the harness disposes
         // its containers itself. Set before any Testcontainers type reads its settings.
         Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
+        Vmci.TestKit.Testcontainers.DockerApi.EnsureCompatibleVersion();   // Docker 20.10 answers API 1.41, not 4.x's 1.44
         return await Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args);
     }
 }

@@ -25,6 +25,12 @@ public sealed class PublicApiTests
     [Fact]
     public void VmciTestKit_PublicApi_MatchesSnapshot() => Snapshot.Match(Api(typeof(TestKit.TestFabric)));
 
+    [Fact]
+    public void VmciTestKitXunit_PublicApi_MatchesSnapshot() => Snapshot.Match(Api(typeof(TestKit.Xunit.FabricFixture)));
+
+    [Fact]
+    public void VmciTestKitTestcontainers_PublicApi_MatchesSnapshot() => Snapshot.Match(Api(typeof(TestKit.Testcontainers.SimulatedVmBuilder)));
+
     private static string Api(Type type) =>
         type.Assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false });
 }

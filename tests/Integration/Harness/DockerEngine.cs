@@ -2,6 +2,7 @@ using Docker.DotNet;
 using Docker.DotNet.Models;
 using DotNet.Testcontainers.Builders;
 using DotNet.Testcontainers.Configurations;
+using Vmci.TestKit.Testcontainers;
 
 namespace Integration.Harness;
 
@@ -31,6 +32,7 @@ public sealed class DockerEngine : IAsyncLifetime
     {
         // Also set by Program.Main; repeated here in case another entry point runs the tests.
         Environment.SetEnvironmentVariable("TESTCONTAINERS_RYUK_DISABLED", "true");
+        DockerApi.EnsureCompatibleVersion();
         var endpoint = TestcontainersSettings.OS.DockerEndpointAuthConfig;
         if (endpoint is null)
         {
@@ -38,7 +40,7 @@ public sealed class DockerEngine : IAsyncLifetime
             return;
         }
 
-        var client = endpoint.GetDockerClientConfiguration(Guid.Empty).CreateClient();
+        var client = endpoint.GetDockerClientBuilder(Guid.Empty).Build();
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
@@ -107,7 +109,7 @@ public sealed class DockerEngine : IAsyncLifetime
     {
         try
         {
-            _ = new ContainerBuilder().WithImage(PeerImage).Build();
+            _ = new ContainerBuilder(PeerImage).Build();
             return "Testcontainers found no Docker endpoint.";
         }
         catch (ArgumentException e)

@@ -1,26 +1,23 @@
-using System.Globalization;
-using DotNet.Testcontainers.Builders;
-using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
-using DotNet.Testcontainers.Images;
-using Integration.Peer;
 using Vmci.TestKit;
+using Vmci.TestKit.Testcontainers;
 
 namespace Integration.Harness;
 
 /// <summary>
-/// A peer run in a container of <see cref="DockerEngine.PeerImage"/>: <c>--network none</c>, the fabric
-/// bind-mounted at the same path, the host's uid:gid, never pulled, always removed on dispose.
+/// A peer run in a container of <see cref="DockerEngine.PeerImage"/>, a simulated VM of the kit's Testcontainers module
+/// (<see cref="SimulatedVmBuilder"/>: <c>--network none</c>, the fabric bind-mounted at the same path, the host's
+/// uid:gid, never pulled), always removed on dispose.
 /// </summary>
 public sealed class PeerContainer : IPeer
 {
     /// <summary>The label carrying the fabric path, to find a test's containers.</summary>
-    public const string FabricLabel = "vmci-harness.fabric";
+    public const string FabricLabel = SimulatedVmBuilder.FabricLabel;
 
-    private PeerContainer(uint cid, IContainer container)
+    private PeerContainer(uint cid, SimulatedVm vm)
     {
         Cid = cid;
-        Container = container;
+        Vm = vm;
     }
 
     /// <inheritdoc/>
@@ -29,8 +26,11 @@ public sealed class PeerContainer : IPeer
     /// <inheritdoc/>
     public string? ReadyLine { get; private set; }
 
+    /// <summary>The simulated VM (Vmci.TestKit.Testcontainers).</summary>
+    public SimulatedVm Vm { get; }
+
     /// <summary>The Testcontainers container.</summary>
-    public IContainer Container { get; }
+    public IContainer Container => Vm.Container;
 
     /// <summary>Starts a peer container; with <paramref name="waitForReady"/>, returns once it logged <c>ready</c>.</summary>
     /// <param name="fabric">The fabric, bind-mounted read-write at the same path.</param>
@@ -41,32 +41,17 @@ public sealed class PeerContainer : IPeer
     /// <returns>The running peer.</returns>
     public static async Task<PeerContainer> StartAsync(TestFabric fabric, uint cid, IEnumerable<string> args, bool waitForReady, CancellationToken ct)
     {
-        var user = $"{Posix.UserId}:{Posix.GroupId}";
-        var builder = new ContainerBuilder()
-            .WithImage(DockerEngine.PeerImage)
-            .WithImagePullPolicy(PullPolicy.Never)
-            .WithName($"vmci-peer-{cid}-{Guid.NewGuid():N}")
-            .WithLabel(FabricLabel, fabric.Directory)
-            .WithCommand(["peer", .. args])
-            .WithEnvironment(PeerProgram.CidVariable, cid.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment(PeerProgram.FabricVariable, fabric.Directory)
-            .WithBindMount(fabric.Directory, fabric.Directory, AccessMode.ReadWrite)
-            .WithCreateParameterModifier(p =>
-            {
-                p.User = user;
-                p.HostConfig.NetworkMode = "none";
-            });
-        builder = waitForReady
-            ? builder.WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged("^ready "))
-            : builder.WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(new RunningOrExited()));
-        var container = builder.Build();
-        var peer = new PeerContainer(cid, container);
+        var builder = new SimulatedVmBuilder(DockerEngine.PeerImage).WithFabric(fabric).WithCid(cid).WithCommand(["peer", .. args]);
+        if (waitForReady)
+            builder = builder.WaitForLogLine("^ready ");
+        var vm = builder.Build();
+        var peer = new PeerContainer(cid, vm);
         try
         {
-            await container.StartAsync(ct);
+            await vm.StartAsync(ct);
             if (waitForReady)
             {
-                var (stdout, _) = await container.GetLogsAsync(timestampsEnabled: false, ct: ct);
+                var (stdout, _) = await vm.GetLogsAsync(ct);
                 peer.ReadyLine = stdout.ReplaceLineEndings("\n").Split('\n').First(line => line.StartsWith("ready ", StringComparison.Ordinal));
             }
 
@@ -82,25 +67,18 @@ public sealed class PeerContainer : IPeer
     /// <inheritdoc/>
     public async Task<PeerExit> WaitForExitAsync(CancellationToken ct)
     {
-        var exitCode = await Container.GetExitCodeAsync(ct);
-        var (stdout, stderr) = await Container.GetLogsAsync(timestampsEnabled: false, ct: ct);
-        return new PeerExit(exitCode, stdout.ReplaceLineEndings("\n"), stderr);
+        var exitCode = await Vm.GetExitCodeAsync(ct);
+        var (stdout, stderr) = await Vm.GetLogsAsync(ct);
+        return new PeerExit(exitCode, stdout, stderr);
     }
 
     /// <inheritdoc/>
     public async Task<PeerExit> StopAsync(CancellationToken ct)
     {
-        await Container.StopAsync(ct);
+        await Vm.StopAsync(cancellationToken: ct);
         return await WaitForExitAsync(ct);
     }
 
     /// <inheritdoc/>
-    public ValueTask DisposeAsync() => Container.DisposeAsync();
-
-    /// <summary>A peer that connects may finish before a "running" check sees it: exited counts as started.</summary>
-    private sealed class RunningOrExited : IWaitUntil
-    {
-        public Task<bool> UntilAsync(IContainer container) =>
-            Task.FromResult(container.State is TestcontainersStates.Running or TestcontainersStates.Exited);
-    }
+    public ValueTask DisposeAsync() => Vm.DisposeAsync();
 }

@@ -1,6 +1,7 @@
 using DotNet.Testcontainers.Configurations;
 using Integration.Harness;
 using Vmci.TestKit;
+using Vmci.TestKit.Testcontainers;
 using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
@@ -22,9 +23,19 @@ public sealed class ContainerHarnessTests(DockerEngine engine)
 
         Assert.Equal(0, exit.ExitCode);
         Assert.Equal(["netifs lo"], exit.Lines);
-        Assert.Equal("none", inspect.HostConfig.NetworkMode);
-        Assert.Equal($"{Posix.UserId}:{Posix.GroupId}", inspect.Config.User);
+        Assert.Equal("none", inspect.HostConfig!.NetworkMode);
+        Assert.Equal($"{Posix.UserId}:{Posix.GroupId}", inspect.Config!.User);
         Assert.Contains(inspect.Mounts, m => m.Source == fabric.Directory && m.Destination == fabric.Directory && m.RW);
+    }
+
+    [Fact]
+    public void Harness_DockerApiVersion_IsSet()
+    {
+        // Program.Main pins it (1.41, which Docker 20.10 answers) unless the environment already chose one.
+        var version = Environment.GetEnvironmentVariable(DockerApi.VersionVariable);
+
+        Assert.False(string.IsNullOrEmpty(version));
+        Assert.Equal(version, DockerApi.EnsureCompatibleVersion());
     }
 
     [Fact]
