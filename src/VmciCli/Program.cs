@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vmci.Cli.Agent;
 using Vmci.Cli.Conformance;
 using Vmci.Cli.Sim;
 using Vmci.Cli.Smoke;
@@ -18,6 +19,7 @@ internal static class Program
             SmokeCommands.Ping(),
             CatCommand.Create(),
             SimCommands.Create(),
+            AgentCommand.Create(),
         };
         return root.Parse(args).Invoke();
     }

@@ -22,18 +22,32 @@ internal static class ConformanceCommand
         var json = new Option<FileInfo?>("--json") { Description = "also write a JSON report to FILE" };
         var suite = new Option<FileInfo?>("--suite") { Description = $"the suite to run (default: beside this tool, or ${SuiteProcess.SuiteVariable})" };
         var filter = new Option<string?>("--filter") { Description = "run only test methods matching this xUnit -method pattern (wildcards at either end)" };
+        var peer = new Option<string?>("--peer") { Description = "run the two-machine cases against 'vmci agent' on another machine: vmci://CID:PORT" };
 
         var command = new Command("conformance", "Run the zmq_vmci(7) conformance suite and print what conforms and what does not.")
         {
-            backend, junit, json, suite, filter,
+            backend, junit, json, suite, filter, peer,
         };
-        command.SetAction((parse, ct) => RunAsync(
-            parse.GetValue(backend)!, parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
-            parse.GetValue(suite)?.FullName, parse.GetValue(filter), ct));
+        command.SetAction(async (parse, ct) =>
+        {
+            var environment = new Dictionary<string, string>(StringComparer.Ordinal);
+            string? only = null;
+            if (parse.GetValue(peer) is { } target)
+            {
+                var machines = await PeerCheck.DescribeAsync(parse.GetValue(backend)!, target, ct).ConfigureAwait(false);
+                if (machines is null)
+                    return CouldNotRun;
+                environment[PeerCheck.Variable] = target;
+                only = PeerCheck.SuiteClass;
+            }
+            return await RunAsync(parse.GetValue(backend)!, parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
+                parse.GetValue(suite)?.FullName, parse.GetValue(filter), only, environment, ct).ConfigureAwait(false);
+        });
         return command;
     }
 
-    private static async Task<int> RunAsync(string backend, string? junit, string? json, string? suitePath, string? filter, CancellationToken ct)
+    private static async Task<int> RunAsync(string backend, string? junit, string? json, string? suitePath, string? filter, string? only,
+        IReadOnlyDictionary<string, string> environment, CancellationToken ct)
     {
         SuiteProcess suite;
         try
@@ -54,7 +68,7 @@ internal static class ConformanceCommand
         AnsiConsole.MarkupLine($"Running the zmq_vmci(7) conformance suite on [bold]{backend}[/]...");
         try
         {
-            await suite.RunAsync(backend, junit, filter, c =>
+            await suite.RunAsync(backend, junit, filter, only, environment, c =>
             {
                 lock (cases)
                 {

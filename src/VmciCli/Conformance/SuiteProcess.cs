@@ -38,7 +38,8 @@ internal sealed class SuiteProcess
 
     /// <summary>Runs the suite on <paramref name="backend"/>; calls <paramref name="onCase"/> as each case finishes.</summary>
     /// <returns>The suite's exit code.</returns>
-    public async Task<int> RunAsync(string backend, string? junitPath, string? filter, Action<CaseResult> onCase, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(string backend, string? junitPath, string? filter, string? onlyClass, IReadOnlyDictionary<string, string> environment,
+        Action<CaseResult> onCase, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo
         {
@@ -69,7 +70,14 @@ internal sealed class SuiteProcess
             start.ArgumentList.Add("-method");
             start.ArgumentList.Add(filter);
         }
+        if (onlyClass is not null)
+        {
+            start.ArgumentList.Add("-class");
+            start.ArgumentList.Add(onlyClass);
+        }
         start.Environment["VMCI_BACKEND"] = backend;
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

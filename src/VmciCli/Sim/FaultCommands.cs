@@ -15,11 +15,12 @@ internal static class FaultCommands
         var kind = new Argument<string>("kind") { Description = "latency, bandwidth, reset, partition, pause, refuse or cid-change" };
         var cid = new Option<uint>("--cid") { Description = "the machine the fault applies to", Required = true };
         var peer = new Option<uint?>("--peer") { Description = "only its connections with this CID (default: every peer)" };
+        var port = new Option<uint?>("--port") { Description = "only connections to this port of --cid (one service; default: all)" };
         var ms = new Option<int>("--ms") { Description = "latency: added one-way milliseconds" };
         var jitter = new Option<int>("--jitter") { Description = "latency: ± milliseconds of uniform jitter" };
         var rate = new Option<long>("--bytes-per-second") { Description = "bandwidth: cap per connection and direction" };
         var to = new Option<uint>("--to") { Description = "cid-change: the new CID" };
-        var add = new Command("add", "Add a fault (every process sharing the fabric applies it within 100 ms).") { kind, cid, peer, ms, jitter, rate, to };
+        var add = new Command("add", "Add a fault (every process sharing the fabric applies it within 100 ms).") { kind, cid, peer, port, ms, jitter, rate, to };
         add.SetAction(parse => Run(parse.GetValue(fabric), faults =>
         {
             var name = parse.GetValue(kind)!;
@@ -28,6 +29,7 @@ internal static class FaultCommands
             var added = faults.Add(new SimFault(k, parse.GetValue(cid))
             {
                 Peer = parse.GetValue(peer),
+                Port = parse.GetValue(port),
                 LatencyMilliseconds = parse.GetValue(ms),
                 JitterMilliseconds = parse.GetValue(jitter),
                 BytesPerSecond = parse.GetValue(rate),

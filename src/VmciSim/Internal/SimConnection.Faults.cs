@@ -13,6 +13,7 @@ internal sealed partial class SimConnection : IFaultTarget
     private readonly FaultState _faults;
     private readonly uint _machine;
     private readonly uint _peerMachine;
+    private readonly VsockAddress _service;
     private readonly DateTime _createdUtc;
     private volatile SimFault? _resetBy;
     private TaskCompletionSource? _closed;
@@ -32,7 +33,7 @@ internal sealed partial class SimConnection : IFaultTarget
     /// <summary>Called by Dispose: wakes operations stalled by a fault.</summary>
     private void SignalClosed() => Volatile.Read(ref _closed)?.TrySetResult();
 
-    public SimFault? ResetBy(FaultSet set) => _resetBy is null ? set.ResetSince(_machine, _peerMachine, _createdUtc) : null;
+    public SimFault? ResetBy(FaultSet set) => _resetBy is null ? set.ResetSince(_machine, _peerMachine, _service, _createdUtc) : null;
 
     public void ResetByFault(SimFault fault)
     {
@@ -61,10 +62,10 @@ internal sealed partial class SimConnection : IFaultTarget
     {
         try
         {
-            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             // Bytes that arrive while the pair is stalled are held back (in flight) until it moves again.
-            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             if (read == 0)
                 ThrowIfReset();
             return read;
@@ -82,13 +83,13 @@ internal sealed partial class SimConnection : IFaultTarget
             var first = true;
             while (!buffer.IsEmpty)
             {
-                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
                 var set = _faults.Current;
                 var delay = 0.0;
-                if (first && set.Latency(_machine, _peerMachine) is { } latency)
+                if (first && set.Latency(_machine, _peerMachine, _service) is { } latency)
                     delay = latency.LatencyMilliseconds + ((Random.Shared.NextDouble() * 2) - 1) * latency.JitterMilliseconds;
                 var chunk = buffer;
-                if (set.BytesPerSecond(_machine, _peerMachine) is > 0 and var rate)
+                if (set.BytesPerSecond(_machine, _peerMachine, _service) is > 0 and var rate)
                 {
                     // At most 1/20 s worth of bytes per step, each step paid for in time.
                     chunk = buffer[..(int)Math.Min(buffer.Length, Math.Max(1, rate / 20))];
@@ -98,7 +99,7 @@ internal sealed partial class SimConnection : IFaultTarget
                 if (delay >= 1)
                 {
                     await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
-                    await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+                    await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
                 }
                 while (!chunk.IsEmpty)
                 {

@@ -212,7 +212,7 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         client.Send(Accepted, SocketFlags.None);
         var machine = Machine;
         var peer = request.Source.Cid == VmciCid.Local ? machine : request.Source.Cid;
-        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer);
+        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer, accepted: true);
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
