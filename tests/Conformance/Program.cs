@@ -1,4 +1,5 @@
 using Conformance.TwoMachine;
+using Vmci.TestKit;
 
 namespace Conformance;
 
@@ -7,5 +8,5 @@ public static class Program
 {
     /// <summary>Runs the suite, or the agent.</summary>
     public static int Main(string[] args) =>
-        AgentMode.IsRequested ? AgentMode.Run() : Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
+        PeerProcess.RunIfRequested(args, AgentMode.Programs) ?? Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
 }

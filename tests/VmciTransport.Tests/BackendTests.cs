@@ -1,4 +1,5 @@
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Transport.Tests;
 
@@ -27,8 +28,7 @@ public sealed class BackendTests
     {
         WithEnvironment("kvm", null, () =>
         {
-            var e = Assert.Throws<VmciException>(VmciNetwork.FromEnvironment);
-            Assert.Equal(Errno.EINVAL, e.Errno);
+            var e = VmciAssert.Throws(Errno.EINVAL, () => VmciNetwork.FromEnvironment());
             Assert.Contains("VMCI_BACKEND=kvm", e.Message, StringComparison.Ordinal);
             Assert.Contains("'sim'", e.Message, StringComparison.Ordinal);
             Assert.Contains("'vsock'", e.Message, StringComparison.Ordinal);

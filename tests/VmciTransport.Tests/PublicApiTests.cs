@@ -22,6 +22,9 @@ public sealed class PublicApiTests
     [Fact]
     public void VmciTransport_PublicApi_MatchesSnapshot() => Snapshot.Match(Api(typeof(VmciSocketExtensions)));
 
+    [Fact]
+    public void VmciTestKit_PublicApi_MatchesSnapshot() => Snapshot.Match(Api(typeof(TestKit.TestFabric)));
+
     private static string Api(Type type) =>
         type.Assembly.GeneratePublicApi(new ApiGeneratorOptions { IncludeAssemblyAttributes = false });
 }

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Vmci.TestKit;
 using Vmci.Vsock.Linux;
 
 namespace VmciVsock.Tests;
@@ -9,21 +10,20 @@ namespace VmciVsock.Tests;
 /// </summary>
 public sealed class ReadinessTests : IDisposable
 {
-    private static readonly TimeSpan Watchdog = TimeSpan.FromSeconds(30);
     private readonly string _directory = Directory.CreateTempSubdirectory("vmci-ready-").FullName;
-    private readonly CancellationToken _ct = TestContext.Current.CancellationToken;
+    private readonly Watchdog _watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
 
     [Fact]
     public async Task WaitAsync_Listener_CompletesWhenAConnectionArrives()
     {
         using var listener = Listen("a");
-        var wait = Readiness.Shared.WaitAsync(listener.SafeHandle, Interop.EPOLLIN, _ct);
+        var wait = Readiness.Shared.WaitAsync(listener.SafeHandle, Interop.EPOLLIN, _watchdog.Token);
         Assert.False(wait.IsCompleted);
 
         using var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await client.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(_directory, "a")), _ct);
+        await client.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(_directory, "a")), _watchdog.Token);
 
-        await wait.WaitAsync(Watchdog, _ct);
+        await _watchdog.Guard(wait);
         using var accepted = listener.Accept();
     }
 
@@ -33,19 +33,19 @@ public sealed class ReadinessTests : IDisposable
         var (a, b) = Pair();
         using (a)
         using (b)
-            await Readiness.Shared.WaitAsync(a.SafeHandle, Interop.EPOLLOUT, _ct).WaitAsync(Watchdog, _ct);
+            await _watchdog.Guard(Readiness.Shared.WaitAsync(a.SafeHandle, Interop.EPOLLOUT, _watchdog.Token));
     }
 
     [Fact]
     public async Task WaitAsync_Cancelled_ThrowsAndReleasesTheDescriptor()
     {
         var listener = Listen("b");
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_watchdog.Token);
         var wait = Readiness.Shared.WaitAsync(listener.SafeHandle, Interop.EPOLLIN, cancel.Token);
 
         await cancel.CancelAsync();
 
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(Watchdog, _ct));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _watchdog.Guard(wait));
         listener.Dispose();
         Assert.True(listener.SafeHandle.IsClosed, "the wait still held a reference on the descriptor");
     }
@@ -56,17 +56,17 @@ public sealed class ReadinessTests : IDisposable
         using var listener = Listen("c");
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Readiness.Shared.WaitAsync(listener.SafeHandle, Interop.EPOLLIN, new CancellationToken(true)));
         // Registering the same descriptor again works: nothing was left behind in the epoll set.
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_watchdog.Token);
         var wait = Readiness.Shared.WaitAsync(listener.SafeHandle, Interop.EPOLLIN, cancel.Token);
         await cancel.CancelAsync();
-        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => wait.WaitAsync(Watchdog, _ct));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => _watchdog.Guard(wait));
     }
 
     [Fact]
     public async Task WaitAsync_ManyDescriptors_EachCompletesOnItsOwnEvent()
     {
         var listeners = Enumerable.Range(0, 32).Select(i => Listen("m" + i)).ToList();
-        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(_watchdog.Token);
         try
         {
             var waits = listeners.Select(l => Readiness.Shared.WaitAsync(l.SafeHandle, Interop.EPOLLIN, cancel.Token)).ToList();
@@ -75,9 +75,9 @@ public sealed class ReadinessTests : IDisposable
             {
                 var client = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
                 clients.Add(client);
-                await client.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(_directory, "m" + i)), _ct);
+                await client.ConnectAsync(new UnixDomainSocketEndPoint(Path.Combine(_directory, "m" + i)), _watchdog.Token);
             }
-            await Task.WhenAll(waits.Where((_, i) => i % 2 == 0)).WaitAsync(Watchdog, _ct);
+            await _watchdog.Guard(Task.WhenAll(waits.Where((_, i) => i % 2 == 0)));
             Assert.All(waits.Where((_, i) => i % 2 == 1), w => Assert.False(w.IsCompleted));
             foreach (var client in clients)
                 client.Dispose();
@@ -90,7 +90,11 @@ public sealed class ReadinessTests : IDisposable
         }
     }
 
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
 
     private Socket Listen(string name)
     {

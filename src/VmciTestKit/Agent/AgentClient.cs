@@ -126,7 +126,9 @@ public sealed class AgentClient : IDisposable
         ArgumentNullException.ThrowIfNull(frames);
         return CallAsync(new AgentRequest
         {
-            Op = "socket.send", Id = socket.Id, TimeoutMs = Ms(timeout),
+            Op = "socket.send",
+            Id = socket.Id,
+            TimeoutMs = Ms(timeout),
             Frames = [.. frames.Select(f => new AgentFrame { Text = f.Text, Size = f.Text is null ? f.Size : null, Seed = f.Seed })],
         }, cancellationToken);
     }

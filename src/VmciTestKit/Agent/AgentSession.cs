@@ -131,7 +131,10 @@ internal sealed partial class AgentSession : IDisposable
         {
             return new AgentReply
             {
-                Ok = true, Id = Add(connection), Local = connection.LocalAddress.ToString(), Remote = connection.RemoteAddress.ToString(),
+                Ok = true,
+                Id = Add(connection),
+                Local = connection.LocalAddress.ToString(),
+                Remote = connection.RemoteAddress.ToString(),
             };
         }
         catch

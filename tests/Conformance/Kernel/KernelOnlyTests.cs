@@ -1,5 +1,6 @@
 using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Vsock;
 
 namespace Conformance.Kernel;
@@ -53,7 +54,7 @@ public sealed class KernelOnlyTests
         if (Directory.Exists("/sys/module/vmw_vsock_vmci_transport") || Directory.Exists("/sys/module/vmw_vsock_virtio_transport") ||
             Directory.Exists("/sys/module/hv_sock"))
             Assert.Skip("this guest has another vsock transport; ENODEV is observable only with vsock_loopback alone");
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         await VmciAssert.ThrowsAsync(Errno.ENODEV,
             () => new VsockNetwork().ConnectAsync(new VsockAddress(VmciCid.FirstGuest, 1234), null, watchdog.Token).AsTask());
     }
@@ -65,7 +66,7 @@ public sealed class KernelOnlyTests
         KernelGuest.Require();
         if (Directory.Exists("/sys/module/vmw_vsock_vmci_transport") || Directory.Exists("/sys/module/vmw_vsock_virtio_transport"))
             Assert.Skip("this guest has a guest-to-host transport: CID 2 is the real host");
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         await VmciAssert.ThrowsAsync(Errno.ECONNRESET,
             () => new VsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Vsock;
 
 namespace Conformance.Kernel;
@@ -19,13 +20,13 @@ public sealed class SocatInteropTests
     public async Task Connect_ToSocatListener_ExchangesBytesBothWays()
     {
         KernelGuest.Require();
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var port = FreePort();
         using var socat = StartSocat(watchdog.Token, $"VSOCK-LISTEN:{port}", "EXEC:cat");
         var client = await ConnectWhenListeningAsync(new VsockAddress(VmciCid.Local, port), socat, watchdog.Token);
         using (client)
         {
-            var payload = StreamHelpers.Payload(200_000, 7);
+            var payload = VsockStreams.Payload(200_000, 7);
             await client.SendAsync(payload, watchdog.Token);
             client.ShutdownSend();
             Assert.Equal(payload, await client.ReadToEndAsync(watchdog.Token));
@@ -39,13 +40,13 @@ public sealed class SocatInteropTests
     public async Task Accept_FromSocatClient_ExchangesBytesBothWays()
     {
         KernelGuest.Require();
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         using var listener = _network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         using var socat = StartSocat(watchdog.Token, $"VSOCK-CONNECT:{VmciCid.Local}:{listener.LocalAddress.Port}", "EXEC:cat");
         using (var server = await listener.AcceptAsync(watchdog.Token))
         {
             Assert.Equal(VmciCid.Local, server.RemoteAddress.Cid);
-            var payload = StreamHelpers.Payload(200_000, 8);
+            var payload = VsockStreams.Payload(200_000, 8);
             await server.SendAsync(payload, watchdog.Token);
             server.ShutdownSend();
             Assert.Equal(payload, await server.ReadToEndAsync(watchdog.Token));

@@ -28,7 +28,8 @@ internal sealed class LocalMachine : IMachine, IDisposable
         {
             foreach (var action in _work.GetConsumingEnumerable())
                 action();
-        }) { IsBackground = true, Name = "two-machine local NetMQ" };
+        })
+        { IsBackground = true, Name = "two-machine local NetMQ" };
         _thread.Start();
     }
 

@@ -1,7 +1,7 @@
-using System.Diagnostics;
-using Conformance.Support;
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
+using Vmci.Transport;
 
 namespace Conformance.TwoMachine;
 
@@ -15,11 +15,11 @@ public sealed class SimTwoMachineTests(SimAgentProcess setup) : TwoMachineConfor
 /// <summary>A fabric and an agent process on it (CID 3), shared by the cases of <see cref="SimTwoMachineTests"/>.</summary>
 public sealed class SimAgentProcess : ITwoMachineSetup, IAsyncLifetime
 {
-    private readonly TempFabric _fabric = new();
-    private Process? _process;
+    private readonly TestFabric _fabric = new();
+    private PeerProcess? _agent;
 
     /// <inheritdoc />
-    public IVsockNetwork Local => _fabric.Fabric.Join(VmciCid.Host);
+    public IVsockNetwork Local => _fabric.Host;
 
     /// <inheritdoc />
     public VsockAddress Agent { get; private set; }
@@ -33,31 +33,22 @@ public sealed class SimAgentProcess : ITwoMachineSetup, IAsyncLifetime
     /// <inheritdoc />
     public async ValueTask InitializeAsync()
     {
-        var start = AgentMode.StartInfo("vmci://*:*");
-        start.Environment["VMCI_BACKEND"] = "sim";
-        start.Environment[SimSettings.FabricVariable] = _fabric.Fabric.Directory;
-        start.Environment[SimSettings.CidVariable] = "3";
-        _process = Process.Start(start) ?? throw new InvalidOperationException("the agent process did not start");
-        using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        Agent = await AgentMode.ReadAddressAsync(_process, VmciCid.FirstGuest, watchdog.Token);
+        _agent = PeerProcess.Start(AgentMode.Program, ["vmci://*:*"], new Dictionary<string, string?>
+        {
+            [VmciSettings.BackendVariable] = "sim",
+            [SimSettings.FabricVariable] = _fabric.Directory,
+            [SimSettings.CidVariable] = "3",
+        });
+        Agent = await AgentMode.ReadAddressAsync(_agent, VmciCid.FirstGuest, TestContext.Current.CancellationToken);
     }
 
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
-        if (_process is { } process)
+        if (_agent is { } agent)
         {
-            process.StandardInput.Close(); // the agent ends when its stdin does
-            using var watchdog = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await process.WaitForExitAsync(watchdog.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                process.Kill(entireProcessTree: true);
-            }
-            process.Dispose();
+            await agent.StopAsync();
+            await agent.DisposeAsync();
         }
         _fabric.Dispose();
     }
