@@ -9,9 +9,9 @@
 # (TMPDIR=/run/tmp, HOME=/run/home); the host's /tmp stays visible, read-only.
 # The output folder (GUEST_OUT, default artifacts/guest) is shared writable at the same path: what the
 # program writes there (JUnit XML, logs) is on the host afterwards, with console.log and program.log.
-# In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock.
+# In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock (and VMCI_TRANSPORT_MODE when set here).
 #
-# Environment: GUEST_OUT (output folder), GUEST_TIMEOUT (seconds, default 540), GUEST_CACHE (kernel
+# Environment: VMCI_TRANSPORT_MODE (passed into the guest), GUEST_OUT (output folder), GUEST_TIMEOUT (seconds, default 540), GUEST_CACHE (kernel
 # cache, default .cache/guest in the repo), GUEST_KERNEL_VERSION (default: what linux-image-amd64 depends on).
 # Exit code: the program's; 124 when the guest timed out; 125 when the guest never reported one.
 set -euo pipefail
@@ -87,6 +87,15 @@ add_module() {
 for m in virtio_pci 9pnet_virtio 9p vsock_loopback; do add_module "$m"; done
 printf '%s\n' "${order[@]}" >"$root/modules/order"
 printf '%s\n' "$out" "$cwd" "$repo/eng/guest/run-bundle.sh" "$program" "$@" >"$root/command"
+# The guest starts from an empty environment; these variables are passed in when set (plain words only).
+passed=(VMCI_TRANSPORT_MODE)
+: >"$root/environment"
+for name in "${passed[@]}"; do
+  value="${!name:-}"
+  [[ -n "$value" ]] || continue
+  [[ "$value" =~ ^[A-Za-z0-9_.-]+$ ]] || die "$name='$value': only letters, digits, _ . - are passed into the guest"
+  printf '%s=%s\n' "$name" "$value" >>"$root/environment"
+done
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -106,7 +115,7 @@ if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 host /mnt/host; 
     mount -t tmpfs run /mnt/host/run && mkdir -p /mnt/host/run/tmp /mnt/host/run/home &&
     mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 out "/mnt/host$out" &&
     chroot /mnt/host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      HOME=/run/home TMPDIR=/run/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" \
+      HOME=/run/home TMPDIR=/run/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" $(cat /environment) \
       /bin/sh -c 'cd "$1" && shift && exec /bin/sh "$@"' guest "$cwd" "$@"
   rc=$?
 else

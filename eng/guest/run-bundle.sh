@@ -2,7 +2,8 @@
 # Runs PROGRAM [ARGS...] on this machine's real AF_VSOCK, inside a guest: the QEMU guest of
 # eng/guest-run.sh, or a VMware VM (a Vagrant provisioner calls this same script). It knows nothing about
 # the hypervisor: it makes sure a vsock transport is loaded (vmw_vsock_vmci_transport under VMware,
-# vsock_loopback otherwise), runs the program with VMCI_BACKEND=vsock and writes into the output folder:
+# vsock_loopback otherwise), runs the program with VMCI_BACKEND=vsock (VMCI_TRANSPORT_MODE, direct or relay, is
+# passed on from the environment) and writes into the output folder:
 #   program.log  (the program's stdout and stderr, also echoed here)
 #   exit-code    (the program's exit code)
 #
@@ -49,6 +50,7 @@ if [ -z "$transport" ]; then
   exit 125
 fi
 echo "run-bundle: vsock transport: $transport; /dev/vsock: $([ -e /dev/vsock ] && echo present || echo absent)"
+echo "run-bundle: VMCI_TRANSPORT_MODE=${VMCI_TRANSPORT_MODE:-} (empty: direct, the default)"
 
 program="$1"
 shift

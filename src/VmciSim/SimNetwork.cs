@@ -60,6 +60,10 @@ public sealed class SimNetwork : IVsockNetwork
             throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
                 $"CID {address.Cid} is not local (this machine is CID {localCid}; bind to *, {localCid} or 1)");
         var model = OptionsModel(options);
+        var machineDirectory = _layout.MachineDirectory(localCid);
+        if (FabricAccess.CheckMachine(machineDirectory, localCid) is { } refusal)
+            throw refusal(VmciOperation.Bind);
+        StalePruner.BeforeBind(machineDirectory);
         if (address.Port != VmciPort.Any)
         {
             if (address.Port <= VmciPort.LastReserved && !Fabric.CanBindPrivilegedPorts())

@@ -13,7 +13,8 @@ public enum VmciBackend
 }
 
 /// <summary>
-/// Which backend vmci endpoints use, and the simulator's settings: the one reader of <c>VMCI_BACKEND</c> (and, through
+/// Which backend vmci endpoints use, how they reach NetMQ, and the simulator's settings: the one reader of
+/// <c>VMCI_BACKEND</c> and <c>VMCI_TRANSPORT_MODE</c> (and, through
 /// <see cref="SimSettings"/>, of <c>VMCI_SIM_FABRIC</c>, <c>VMCI_SIM_CID</c>, <c>VMCI_SIM_TOPOLOGY</c>). The library
 /// (<see cref="VmciNetwork.FromEnvironment"/>) and the <c>vmci</c> tool read the environment through it, so a malformed
 /// value gets the same error everywhere; the tool's flags replace values afterwards (<c>with</c>) and are checked by the
@@ -24,8 +25,17 @@ public sealed record VmciSettings
     /// <summary>The environment variable that selects the backend: <c>sim</c> or <c>vsock</c>.</summary>
     public const string BackendVariable = "VMCI_BACKEND";
 
+    /// <summary>The environment variable that selects the transport mode: <c>direct</c> or <c>relay</c>.</summary>
+    public const string TransportModeVariable = "VMCI_TRANSPORT_MODE";
+
     /// <summary>The backend. <remarks>Defaults to <see cref="VmciBackend.Sim"/>, which can never touch a hypervisor's vsock by accident.</remarks></summary>
     public VmciBackend Backend { get; init; } = VmciBackend.Sim;
+
+    /// <summary>
+    /// How vmci connections reach NetMQ (<see cref="VmciTransport.RequestedMode"/>).
+    /// <remarks>Defaults to <see cref="VmciTransportMode.Direct"/>; the relay is used anyway when direct mode is unavailable.</remarks>
+    /// </summary>
+    public VmciTransportMode TransportMode { get; init; } = VmciTransportMode.Direct;
 
     /// <summary>The simulator's settings (used when <see cref="Backend"/> is <see cref="VmciBackend.Sim"/>). <remarks>Defaults to the defaults of <see cref="SimSettings"/>.</remarks></summary>
     public SimSettings Simulator { get; init; } = new();
@@ -37,7 +47,8 @@ public sealed record VmciSettings
     {
         variables ??= Environment.GetEnvironmentVariable;
         var backend = variables(BackendVariable) is { Length: > 0 } text ? ParseBackend(text, BackendVariable) : VmciBackend.Sim;
-        return new VmciSettings { Backend = backend, Simulator = SimSettings.FromEnvironment(variables) };
+        var mode = variables(TransportModeVariable) is { Length: > 0 } m ? ParseTransportMode(m, TransportModeVariable) : VmciTransportMode.Direct;
+        return new VmciSettings { Backend = backend, TransportMode = mode, Simulator = SimSettings.FromEnvironment(variables) };
     }
 
     /// <summary>Parses a backend name: <c>sim</c> or <c>vsock</c>.</summary>
@@ -53,6 +64,22 @@ public sealed record VmciSettings
             "vsock" => VmciBackend.Vsock,
             _ => throw VmciError.Create(Errno.EINVAL, VmciOperation.Configure, $"{source}={text}",
                 "the backend is 'sim' (the simulator, the default) or 'vsock' (the kernel's AF_VSOCK)"),
+        };
+    }
+
+    /// <summary>Parses a transport mode: <c>direct</c> or <c>relay</c>.</summary>
+    /// <param name="text">The value.</param>
+    /// <param name="source">The variable or flag it came from, for the message.</param>
+    /// <exception cref="VmciException">EINVAL naming <paramref name="source"/>.</exception>
+    public static VmciTransportMode ParseTransportMode(string text, string source)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text switch
+        {
+            "direct" => VmciTransportMode.Direct,
+            "relay" => VmciTransportMode.Relay,
+            _ => throw VmciError.Create(Errno.EINVAL, VmciOperation.Configure, $"{source}={text}",
+                "the transport mode is 'direct' (NetMQ's engine on the vsock socket, the default) or 'relay' (a hidden loopback tcp endpoint)"),
         };
     }
 

@@ -1,13 +1,15 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 using Vmci.Vsock.Linux;
 
 namespace Vmci.Vsock;
 
 /// <summary>A connected AF_VSOCK stream (from <see cref="VsockNetwork.ConnectAsync"/> or <see cref="VsockListener.AcceptAsync"/>).</summary>
-public sealed class VsockConnection : IVsockConnection
+public sealed class VsockConnection : IVsockConnection, IVsockDetachable
 {
     private readonly string _endpoint;
     private int _disposed;
+    private int _detached;
 
     private VsockConnection(Socket socket, VsockAddress local, VsockAddress remote)
     {
@@ -27,7 +29,8 @@ public sealed class VsockConnection : IVsockConnection
     /// The connected stream socket: a .NET <see cref="System.Net.Sockets.Socket"/> over the AF_VSOCK descriptor, for I/O
     /// engines that drive a socket themselves (the NetMQ transport's direct mode) and for options this library does not
     /// wrap. Its <c>LocalEndPoint</c> and <c>RemoteEndPoint</c> are not available (.NET knows no AF_VSOCK): use
-    /// <see cref="LocalAddress"/> and <see cref="RemoteAddress"/>. Disposing the connection disposes it.
+    /// <see cref="LocalAddress"/> and <see cref="RemoteAddress"/>. Disposing the connection disposes it, unless it was
+    /// handed over with <see cref="TryDetachSocket"/>.
     /// </summary>
     public Socket Socket { get; }
 
@@ -48,8 +51,20 @@ public sealed class VsockConnection : IVsockConnection
     }
 
     /// <inheritdoc />
+    /// <remarks>The kernel backend always can, unless the connection is closed or already handed over.</remarks>
+    public bool TryDetachSocket([NotNullWhen(true)] out Socket? socket)
+    {
+        socket = null;
+        if (Volatile.Read(ref _disposed) != 0 || Interlocked.Exchange(ref _detached, 1) != 0)
+            return false;
+        socket = Socket;
+        return true;
+    }
+
+    /// <inheritdoc />
     public async ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ThrowIfDetached(VmciOperation.Receive);
         try
         {
             return await Socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
@@ -63,6 +78,7 @@ public sealed class VsockConnection : IVsockConnection
     /// <inheritdoc />
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
+        ThrowIfDetached(VmciOperation.Send);
         try
         {
             while (!buffer.IsEmpty)
@@ -80,6 +96,7 @@ public sealed class VsockConnection : IVsockConnection
     /// <inheritdoc />
     public void ShutdownSend()
     {
+        ThrowIfDetached(VmciOperation.Shutdown);
         try
         {
             Socket.Shutdown(SocketShutdown.Send);
@@ -93,7 +110,7 @@ public sealed class VsockConnection : IVsockConnection
     /// <inheritdoc />
     public void Abort()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0 || Volatile.Read(ref _detached) != 0)
             return;
         try
         {
@@ -135,8 +152,14 @@ public sealed class VsockConnection : IVsockConnection
     /// <inheritdoc />
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) == 0 && Volatile.Read(ref _detached) == 0)
             Socket.Dispose();
+    }
+
+    private void ThrowIfDetached(VmciOperation operation)
+    {
+        if (Volatile.Read(ref _detached) != 0)
+            throw VmciError.Create(Errno.EBADF, operation, _endpoint, "the socket was handed over (TryDetachSocket); its new owner does the I/O");
     }
 
     /// <inheritdoc />

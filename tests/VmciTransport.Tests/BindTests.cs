@@ -57,10 +57,11 @@ public sealed class BindTests : IDisposable
         var bound = _fabric.Link(server, client);
         Bounce.Check(server, client);
         var relay = Vmci.Transport.Internal.SocketState.Find(server)!.FindBind(bound)!;
-        Assert.Equal(1, relay.PairCount);
+        Assert.Equal(1, relay.ConnectionCount);
         var connect = Vmci.Transport.Internal.SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
         server.VmciUnbind(bound);
-        Assert.Equal(0, relay.PairCount);
-        _fabric.Watchdog.Until(() => connect.PairCount == 0, "the client's side of the dropped connection closed");
+        _fabric.Watchdog.Until(() => relay.ConnectionCount == 0, "the server dropped the accepted connection");
+        _fabric.Watchdog.Until(() => connect.ConnectionCount == 0, "the client's side of the dropped connection closed");
     }
+
 }

@@ -54,6 +54,6 @@ public sealed class LingerTests : IDisposable
 
         push.Dispose();
 
-        _fabric.Watchdog.Until(() => !state.HasRelays, "the disposed socket's relays closed");
+        _fabric.Watchdog.Until(() => !state.HasEndpoints, "the disposed socket's relays closed");
     }
 }

@@ -40,8 +40,8 @@ public sealed class OptionTests : IDisposable
         client.VmciOptions().ConnectTimeout = TimeSpan.FromMilliseconds(3500);
         var bound = _fabric.Link(server, client);
         Bounce.Check(server, client);
-        var accepted = SocketState.Find(server)!.FindBind(bound)!.Pairs.Single().Vsock;
-        var connected = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single().Pairs.Single().Vsock;
+        var accepted = SocketState.Find(server)!.FindBind(bound)!.Connections.Single();
+        var connected = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single().Connections.Single();
         foreach (var vsock in new[] { accepted, connected })
         {
             Assert.Equal(512UL * 1024, vsock.GetOption(VsockOption.BufferSize));

@@ -22,9 +22,10 @@ public sealed class OwnershipTests : IDisposable
             Assert.Skip("needs /bin/bash for its /dev/tcp stranger");
         var server = _fabric.Socket(new PairSocket());
         var client = _fabric.Socket(new PairSocket());
+        client.VmciOptions().TransportMode = VmciTransportMode.Relay; // the ownership check guards the relay's listener
         var bound = _fabric.Link(server, client);
         Bounce.Check(server, client);
-        var relay = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
+        var relay = (ConnectRelay)SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
 
         // The stranger connects, then waits for the relay to close its connection (cat returns at end of stream/reset).
         var stranger = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", $"exec 3<>/dev/tcp/127.0.0.1/{relay.Port} && cat <&3; echo closed"])

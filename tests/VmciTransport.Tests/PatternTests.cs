@@ -97,7 +97,7 @@ public sealed class PatternTests : IDisposable
         var received = Enumerable.Range(0, 30).Select(_ => Delivery.ReceiveString(pull)).ToList();
         // Every peer has its own connection (one vsock connection, one loopback connection, one NetMQ pipe), which is
         // what NetMQ's fair queueing works on; each peer's messages keep their order.
-        Assert.Equal(3, Vmci.Transport.Internal.SocketState.Find(pull)!.FindBind(pull.VmciLastEndpoint()!)!.PairCount);
+        Assert.Equal(3, Vmci.Transport.Internal.SocketState.Find(pull)!.FindBind(pull.VmciLastEndpoint()!)!.ConnectionCount);
         Assert.All(received.GroupBy(m => m), g => Assert.Equal(10, g.Count()));
     }
 

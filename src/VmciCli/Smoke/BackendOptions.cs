@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vmci.Cli.Shell;
 using Vmci.Sim;
 using Vmci.Transport;
 
@@ -7,24 +8,23 @@ namespace Vmci.Cli.Smoke;
 /// <summary>The options every smoke command shares: which backend, and for the simulator which CID and fabric.</summary>
 internal sealed class BackendOptions
 {
-    public Option<string?> Backend { get; } = new("--backend")
+    public Option<string?> Backend { get; } = new Option<string?>("--backend")
     {
         Description = "sim or vsock (default: $VMCI_BACKEND, else sim)",
-    };
+    }.OneOf("sim", "vsock");
 
-    public Option<uint?> Cid { get; } = new("--cid")
+    public Option<uint?> Cid { get; } = new Option<uint?>("--cid")
     {
-        Description = "simulator only: this process's CID (default: $VMCI_SIM_CID, else 2, the host)",
-    };
+        Description = "simulator only: this process's CID, 2 to 4294967294 (default: $VMCI_SIM_CID, else 2, the host)",
+    }.MachineCid();
 
-    public Option<string?> Fabric { get; } = new("--fabric")
+    public Option<string?> Fabric { get; } = new Option<string?>("--fabric")
     {
         Description = "simulator only: the fabric directory (default: $VMCI_SIM_FABRIC, else a per-user directory)",
-    };
+    }.NotEmpty();
 
     public void AddTo(Command command)
     {
-        Backend.AcceptOnlyFromAmong("sim", "vsock");
         command.Options.Add(Backend);
         command.Options.Add(Cid);
         command.Options.Add(Fabric);
@@ -34,7 +34,7 @@ internal sealed class BackendOptions
     /// The network the options name: the environment's settings (<see cref="VmciSettings.FromEnvironment"/>, every
     /// variable validated), then each flag given replaces its value, checked by the same rules.
     /// </summary>
-    /// <exception cref="VmciException">EINVAL for a malformed variable or flag; no kernel backend here.</exception>
+    /// <exception cref="VmciException">EINVAL for a malformed variable or flag; what opening the fabric throws.</exception>
     public IVsockNetwork Create(ParseResult parse)
     {
         var settings = VmciSettings.FromEnvironment();

@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 
 namespace Vmci.Sim.Internal;
@@ -7,12 +8,13 @@ namespace Vmci.Sim.Internal;
 /// kernel's UDS (no copy layer); only errors are translated. Close, abort and death of the peer look as on Linux
 /// vsock: end of stream, then EPIPE on send (vsock has no reset that user space can send once connected).
 /// </summary>
-internal sealed partial class SimConnection : IVsockConnection
+internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable, IVsockTrafficGate
 {
     private readonly Socket _socket;
     private readonly VsockBufferModel _options;
     private bool _sendShutdown;
     private int _disposed;
+    private int _detached;
 
     /// <param name="socket">The UDS, after the handshake.</param>
     /// <param name="local">getsockname: a connecting socket's CID is any (the kernel auto-binds it to (any, port)).</param>
@@ -42,10 +44,25 @@ internal sealed partial class SimConnection : IVsockConnection
 
     private string Endpoint => RemoteAddress.ToString();
 
+    /// <summary>
+    /// The Unix domain socket itself. The connection stays registered for the faults that shut it down (reset, CID change)
+    /// until it is disposed, and remains the traffic gate (<see cref="IVsockTrafficGate"/>) for the faults on bytes.
+    /// </summary>
+    public bool TryDetachSocket([NotNullWhen(true)] out Socket? socket)
+    {
+        socket = null;
+        if (Volatile.Read(ref _disposed) != 0 || _resetBy is not null)
+            return false;
+        if (Interlocked.Exchange(ref _detached, 1) != 0)
+            return false;
+        socket = _socket;
+        return true;
+    }
+
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _disposed) != 0)
-            return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, VmciOperation.Receive, Endpoint, "the connection is closed"));
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            return ValueTask.FromException<int>(ClosedError(VmciOperation.Receive));
         if (_faults.Active || _resetBy is not null)
             return ReceiveWithFaultsAsync(buffer, cancellationToken);
         ValueTask<int> pending;
@@ -67,8 +84,8 @@ internal sealed partial class SimConnection : IVsockConnection
     {
         if (_sendShutdown)
             throw VmciError.Create(Errno.EPIPE, VmciOperation.Send, Endpoint, "this end shut down its sending side");
-        if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, VmciOperation.Send, Endpoint, "the connection is closed");
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            throw ClosedError(VmciOperation.Send);
         if (_faults.Active || _resetBy is not null)
         {
             await SendWithFaultsAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -90,8 +107,8 @@ internal sealed partial class SimConnection : IVsockConnection
 
     public void ShutdownSend()
     {
-        if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, VmciOperation.Shutdown, Endpoint, "the connection is closed");
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            throw ClosedError(VmciOperation.Shutdown);
         _sendShutdown = true;
         try
         {
@@ -118,9 +135,14 @@ internal sealed partial class SimConnection : IVsockConnection
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _faults.Unregister(this);
-        _socket.Dispose();
+        if (Volatile.Read(ref _detached) == 0)
+            _socket.Dispose();
         SignalClosed();
     }
+
+    private VmciException ClosedError(VmciOperation operation) => Volatile.Read(ref _detached) != 0
+        ? VmciError.Create(Errno.EBADF, operation, Endpoint, "the socket was handed over (TryDetachSocket); its new owner does the I/O")
+        : VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed");
 
     private async ValueTask<int> AwaitReceive(ValueTask<int> pending)
     {
