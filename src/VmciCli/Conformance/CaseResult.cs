@@ -1,3 +1,5 @@
+using Vmci.TestKit.Agent;
+
 namespace Vmci.Cli.Conformance;
 
 /// <summary>The outcome of one conformance case.</summary>
@@ -19,6 +21,9 @@ internal sealed record CaseResult(string Case, string Clause, Outcome Outcome, T
 /// <summary>A whole run: the backend, when it started, and every case in the order they finished.</summary>
 internal sealed record ConformanceRun(string Backend, DateTimeOffset Started, TimeSpan Elapsed, IReadOnlyList<CaseResult> Cases)
 {
+    /// <summary>With <c>--peer</c>: the two machines (this one, the agent's); null for a one-machine run.</summary>
+    public (PeerMachine Local, PeerMachine Peer)? Machines { get; init; }
+
     public int Passed => Cases.Count(c => c.Outcome == Outcome.Passed);
 
     public int Failed => Cases.Count(c => c.Outcome == Outcome.Failed);

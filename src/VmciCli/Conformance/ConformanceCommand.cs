@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
 using Vmci.Cli.Shell;
+using Vmci.TestKit.Agent;
 
 namespace Vmci.Cli.Conformance;
 
@@ -42,22 +43,23 @@ internal static class ConformanceCommand
         {
             var environment = new Dictionary<string, string>(StringComparer.Ordinal);
             string? only = null;
+            (PeerMachine, PeerMachine)? machines = null;
             if (parse.GetValue(peer) is { } target)
             {
-                var machines = await PeerCheck.DescribeAsync(parse.GetValue(backend)!, target, ct).ConfigureAwait(false);
+                machines = await PeerCheck.DescribeAsync(parse.GetValue(backend)!, target, ct).ConfigureAwait(false);
                 if (machines is null)
                     return ExitCodes.CouldNotRun;
                 environment[PeerCheck.Variable] = target;
                 only = PeerCheck.SuiteClass;
             }
             return await RunAsync(parse.GetValue(backend)!, parse.GetValue(junit)?.FullName, parse.GetValue(json)?.FullName,
-                parse.GetValue(suite)?.FullName, parse.GetValue(filter), only, environment, ct).ConfigureAwait(false);
+                parse.GetValue(suite)?.FullName, parse.GetValue(filter), only, environment, machines, ct).ConfigureAwait(false);
         });
         return command;
     }
 
     private static async Task<int> RunAsync(string backend, string? junit, string? json, string? suitePath, string? filter, string? only,
-        IReadOnlyDictionary<string, string> environment, CancellationToken ct)
+        IReadOnlyDictionary<string, string> environment, (PeerMachine, PeerMachine)? machines, CancellationToken ct)
     {
         SuiteProcess suite;
         try
@@ -98,7 +100,7 @@ internal static class ConformanceCommand
             return ExitCodes.CouldNotRun;
         }
 
-        var run = new ConformanceRun(backend, started, clock.Elapsed, cases);
+        var run = new ConformanceRun(backend, started, clock.Elapsed, cases) { Machines = machines };
         AnsiConsole.WriteLine();
         AnsiConsole.Write(ConformanceReport.Table(run));
         if (json is not null)

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using Vmci.TestKit.Agent;
 
 namespace Vmci.Cli.Conformance;
 
@@ -15,7 +16,7 @@ internal static class ConformanceReport
     public static Table Table(ConformanceRun run)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"zmq_vmci(7) conformance on [bold]{Markup.Escape(run.Backend)}[/]")
+            .Title($"zmq_vmci(7) conformance on [bold]{Markup.Escape(run.Backend)}[/]{Markup.Escape(Pair(run))}")
             .AddColumn("Case").AddColumn("SPEC").AddColumn("Result").AddColumn(new TableColumn("Time").RightAligned());
         foreach (var c in Ordered(run))
         {
@@ -41,6 +42,13 @@ internal static class ConformanceReport
         {
             w.WriteStartObject();
             w.WriteString("backend", run.Backend);
+            if (run.Machines is var (local, peer))
+            {
+                w.WriteStartObject("machines");
+                Machine(w, "local", local);
+                Machine(w, "peer", peer);
+                w.WriteEndObject();
+            }
             w.WriteString("started", run.Started.ToString("O", CultureInfo.InvariantCulture));
             w.WriteNumber("elapsedSeconds", Math.Round(run.Elapsed.TotalSeconds, 3));
             w.WriteNumber("passed", run.Passed);
@@ -64,6 +72,21 @@ internal static class ConformanceReport
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>The two machines of a two-machine run, for the table's title.</summary>
+    private static string Pair(ConformanceRun run) =>
+        run.Machines is var (local, peer) ? $", two machines: this one, {local} ↔ the agent's, {peer}" : "";
+
+    private static void Machine(Utf8JsonWriter w, string name, PeerMachine machine)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("cid", machine.Cid);
+        w.WriteString("backend", machine.Backend);
+        w.WriteString("kernel", machine.Kernel);
+        if (machine.Address.Length > 0)
+            w.WriteString("agent", machine.Address);
+        w.WriteEndObject();
     }
 
     private static IEnumerable<CaseResult> Ordered(ConformanceRun run) =>

@@ -168,16 +168,17 @@ public abstract partial class TwoMachineConformance
     public async Task TwoMachine_VmwareTopology_GuestToGuestRefused(Listener listener)
     {
         var (listening, connecting) = Sides(listener);
-        if (Fabric is not null && Local.Cid == VmciCid.Host && Peer.Cid >= VmciCid.FirstGuest)
+        if (Fabric is not null && (Local.Cid == VmciCid.Host) != (Peer.Cid == VmciCid.Host))
         {
-            // This process plays a second guest beside the agent's (and the host beside it): under vmware the guests
-            // cannot reach each other, the host reaches both.
+            // This process adds a second guest beside the guest of the pair (the agent's machine or its own): under vmware
+            // the guests cannot reach each other, the host still reaches the guest across the two processes.
+            var guestOfPair = Local.Cid == VmciCid.Host ? Peer : Local;
             var previous = Fabric.Topology;
             Fabric.Topology = SimTopology.Vmware;
-            using var guest = new LocalMachine(Fabric.Join(Peer.Cid + 1), Token);
+            using var guest = new LocalMachine(Fabric.Join(Math.Max(Local.Cid, Peer.Cid) + 1), Token);
             try
             {
-                var (guestListening, guestConnecting) = listener == Listener.Local ? ((IMachine)guest, Peer) : (Peer, guest);
+                var (guestListening, guestConnecting) = listener == Listener.Local ? ((IMachine)guest, guestOfPair) : (guestOfPair, guest);
                 var target = await guestListening.ListenAsync();
                 await ThrowsAsync(() => guestConnecting.ConnectAsync(Target(guestListening, target)), Errno.ENETUNREACH, Errno.ECONNRESET);
                 var (server, _) = await PairAsync(listening, connecting); // host and guest still reach each other
@@ -190,7 +191,7 @@ public abstract partial class TwoMachineConformance
             return;
         }
         if (Environment.GetEnvironmentVariable(TopologyVariable) != "vmware" || Local.Cid < VmciCid.FirstGuest || Peer.Cid < VmciCid.FirstGuest)
-            Assert.Skip($"needs the shared simulator fabric, or two guests (CIDs ≥ 3) on a fabric with the vmware topology ({TopologyVariable}=vmware)");
+            Assert.Skip($"needs the shared simulator fabric with a host and a guest, or two guests (CIDs ≥ 3) on a fabric with the vmware topology ({TopologyVariable}=vmware)");
         var refused = await listening.ListenAsync();
         await ThrowsAsync(() => connecting.ConnectAsync(Target(listening, refused)), Errno.ENETUNREACH, Errno.ECONNRESET);
     }
