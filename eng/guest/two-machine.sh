@@ -39,7 +39,7 @@ set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 usage="usage: eng/guest/two-machine.sh --vmci DIR --bundle DIR --out DIR [--agent SIDE] [--suite SIDE] [--fabric DIR] [--port N] [--filter PAT] [--no-skips] [--name LEG]"
-die() { printf 'two-machine: %s\n' "$*" >&2; exit "${2:-2}"; }
+die() { printf 'two-machine: %s\n' "$1" >&2; exit "${2:-2}"; }
 
 vmci_dir="" bundle="" out="" agent_side="sim:3" suite_side="sim:2" fabric="" port=5000 filter="" no_skips=0 name=""
 while [[ $# -gt 0 ]]; do
