@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vmci.Cli.Agent;
 using Vmci.Cli.Conformance;
 using Vmci.Cli.Forward;
 using Vmci.Cli.Shell;
@@ -24,6 +25,7 @@ internal static class Program
             CatCommand.Create(),
             ForwardCommand.Create(),
             SimCommands.Create(),
+            AgentCommand.Create(),
             Verbosity.Option,
         };
 }

@@ -115,7 +115,7 @@ public sealed class SimNetwork : IVsockNetwork
         if (machine is VmciCid.Hypervisor or VmciCid.Any)
             throw VmciError.Create(Errno.ENODEV, VmciOperation.Connect, endpoint, $"no transport reaches CID {remote.Cid}");
         if (faults.Active)
-            await ConnectFaultsAsync(faults, localCid, machine, endpoint, model, cancellationToken).ConfigureAwait(false);
+            await ConnectFaultsAsync(faults, localCid, new VsockAddress(machine, remote.Port), endpoint, model, cancellationToken).ConfigureAwait(false);
         if (localCid >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && machine != localCid && Fabric.Topology == SimTopology.Vmware)
             throw VmciError.Create(Errno.ENETUNREACH, VmciOperation.Connect, endpoint,
                 $"the vmware topology lets guest CID {localCid} reach the host (2) and itself only, not guest {machine}");
@@ -152,7 +152,7 @@ public sealed class SimNetwork : IVsockNetwork
             if (Handshake.ParseReply(reply) is { } refused)
                 throw VmciError.Create(refused, VmciOperation.Connect, endpoint, Refusal(refused, localCid, machine, remote));
             // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
-            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model, faults, localCid, machine);
+            return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model, faults, localCid, machine, accepted: false);
         }
         catch (Exception e)
         {
@@ -212,17 +212,17 @@ public sealed class SimNetwork : IVsockNetwork
     /// Refuse: ECONNRESET at once (the kernel's RST). Partition or pause: the request is lost, so the connect waits
     /// — until the fault is cleared (it then goes on) or the connect timeout (ETIMEDOUT).
     /// </summary>
-    private static async ValueTask ConnectFaultsAsync(FaultState faults, uint source, uint machine, string endpoint, VsockBufferModel model, CancellationToken cancellationToken)
+    private static async ValueTask ConnectFaultsAsync(FaultState faults, uint source, VsockAddress service, string endpoint, VsockBufferModel model, CancellationToken cancellationToken)
     {
-        if (faults.Current.IsRefused(source, machine))
-            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
-        if (!faults.Current.IsStalled(source, machine))
+        if (faults.Current.IsRefused(source, service))
+            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {service.Cid} refuses new connections to port {service.Port} (simulator fault refuse)");
+        if (!faults.Current.IsStalled(source, service.Cid, service))
             return;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(TimeSpan.FromMilliseconds(model.ConnectTimeoutMilliseconds));
         try
         {
-            await faults.WaitWhileStalledAsync(source, machine, null, deadline.Token).ConfigureAwait(false);
+            await faults.WaitWhileStalledAsync(source, service.Cid, service, null, deadline.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
@@ -231,10 +231,10 @@ public sealed class SimNetwork : IVsockNetwork
         catch (OperationCanceledException e)
         {
             throw VmciError.Create(Errno.ETIMEDOUT, VmciOperation.Connect, endpoint,
-                $"CID {source} and CID {machine} are partitioned or paused (simulator fault): no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e);
+                $"CID {source} and CID {service.Cid} are partitioned or paused (simulator fault): no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e);
         }
-        if (faults.Current.IsRefused(source, machine))
-            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
+        if (faults.Current.IsRefused(source, service))
+            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {service.Cid} refuses new connections to port {service.Port} (simulator fault refuse)");
     }
 
     private VmciException ConnectFailure(SocketException e, uint machine, VsockAddress remote, string endpoint)

@@ -1,3 +1,5 @@
+using Vmci.TestKit.Agent;
+
 namespace Vmci.Cli.Conformance;
 
 /// <summary>The outcome of one conformance case.</summary>
@@ -31,6 +33,9 @@ internal sealed record RunInfo(string Backend, string Host, uint? Cid, string Ke
 /// <summary>A whole run: where, when it started, and every case in the order they finished.</summary>
 internal sealed record ConformanceRun(RunInfo Info, DateTimeOffset Started, TimeSpan Elapsed, IReadOnlyList<CaseResult> Cases)
 {
+    /// <summary>With <c>--peer</c>: the two machines (this one, the agent's); null for a one-machine run.</summary>
+    public (PeerMachine Local, PeerMachine Peer)? Machines { get; init; }
+
     public int Passed => Cases.Count(c => c.Outcome == Outcome.Passed);
 
     public int Failed => Cases.Count(c => c.Outcome == Outcome.Failed);

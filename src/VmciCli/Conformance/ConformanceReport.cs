@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Spectre.Console;
+using Vmci.TestKit.Agent;
 
 namespace Vmci.Cli.Conformance;
 
@@ -34,7 +35,7 @@ internal static class ConformanceReport
     public static Table Clauses(ConformanceRun run)
     {
         var table = new Table().Border(TableBorder.Rounded)
-            .Title($"zmq_vmci(7) conformance: [bold]{Markup.Escape(run.Info.Title)}[/]")
+            .Title($"zmq_vmci(7) conformance: [bold]{Markup.Escape(run.Info.Title)}[/]{Markup.Escape(Pair(run))}")
             .AddColumn("SPEC").AddColumn("Covers")
             .AddColumn(new TableColumn("Passed").RightAligned()).AddColumn(new TableColumn("Failed").RightAligned())
             .AddColumn(new TableColumn("Skipped").RightAligned());
@@ -99,6 +100,13 @@ internal static class ConformanceReport
                 w.WriteNull("cid");
             w.WriteString("kernel", run.Info.Kernel);
             w.WriteString("toolVersion", run.Info.ToolVersion);
+            if (run.Machines is var (local, peer))
+            {
+                w.WriteStartObject("machines");
+                Machine(w, "local", local);
+                Machine(w, "peer", peer);
+                w.WriteEndObject();
+            }
             w.WriteString("started", run.Started.ToString("O", CultureInfo.InvariantCulture));
             w.WriteNumber("elapsedSeconds", Math.Round(run.Elapsed.TotalSeconds, 3));
             w.WriteNumber("passed", run.Passed);
@@ -150,6 +158,21 @@ internal static class ConformanceReport
     /// <summary>What a clause covers; for a case of several clauses (<c>§2,§8</c>) each one's, joined.</summary>
     private static string Title(string clause) =>
         string.Join("; ", clause.Split(',').Select(c => Titles.GetValueOrDefault(c.Trim(), "")).Where(t => t.Length > 0));
+
+    /// <summary>The two machines of a two-machine run, for the table's title.</summary>
+    private static string Pair(ConformanceRun run) =>
+        run.Machines is var (local, peer) ? $", two machines: this one, {local} ↔ the agent's, {peer}" : "";
+
+    private static void Machine(Utf8JsonWriter w, string name, PeerMachine machine)
+    {
+        w.WriteStartObject(name);
+        w.WriteNumber("cid", machine.Cid);
+        w.WriteString("backend", machine.Backend);
+        w.WriteString("kernel", machine.Kernel);
+        if (machine.Address.Length > 0)
+            w.WriteString("agent", machine.Address);
+        w.WriteEndObject();
+    }
 
     private static string Count(int n, string colour) => n == 0 ? "[grey]0[/]" : $"[{colour}]{n}[/]";
 

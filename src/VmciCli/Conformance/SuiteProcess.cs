@@ -37,12 +37,14 @@ internal sealed class SuiteProcess
     }
 
     /// <summary>
-    /// Runs the suite's cases for <paramref name="backend"/> (its leaves carry <c>[Trait("Backend", …)]</c>: only
-    /// those run); calls <paramref name="onTotal"/> once the suite knows how many cases it will run and
-    /// <paramref name="onCase"/> as each case finishes.
+    /// Runs the suite's leaf <paramref name="leaf"/> (its leaves carry <c>[Trait("Backend", …)]</c>: <c>sim</c>,
+    /// <c>vsock</c>, or <c>peer</c> for the two-machine cases against an agent) on <paramref name="backend"/>, with
+    /// <paramref name="environment"/> added to the suite's; calls <paramref name="onTotal"/> once the suite knows how many
+    /// cases it will run and <paramref name="onCase"/> as each case finishes.
     /// </summary>
     /// <returns>The suite's exit code.</returns>
-    public async Task<int> RunAsync(string backend, string? junitPath, string? filter, Action<int> onTotal, Action<CaseResult> onCase, CancellationToken cancellationToken)
+    public async Task<int> RunAsync(string backend, string leaf, string? junitPath, string? filter, IReadOnlyDictionary<string, string> environment,
+        Action<int> onTotal, Action<CaseResult> onCase, CancellationToken cancellationToken)
     {
         var start = new ProcessStartInfo
         {
@@ -70,13 +72,15 @@ internal sealed class SuiteProcess
             start.ArgumentList.Add(Path.GetFullPath(junitPath));
         }
         start.ArgumentList.Add("-trait");
-        start.ArgumentList.Add($"Backend={backend}");
+        start.ArgumentList.Add($"Backend={leaf}");
         if (filter is not null)
         {
             start.ArgumentList.Add("-method");
             start.ArgumentList.Add(filter);
         }
         start.Environment["VMCI_BACKEND"] = backend;
+        foreach (var (name, value) in environment)
+            start.Environment[name] = value;
 
         using var process = Process.Start(start) ?? throw new InvalidOperationException($"could not start {start.FileName}");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);

@@ -53,6 +53,17 @@ internal static class Validators
         return option;
     }
 
+    /// <summary>The option, when given, must be a <c>vmci://CID:PORT</c> endpoint to connect to (SPEC §1).</summary>
+    public static Option<string?> ConnectEndpoint(this Option<string?> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count > 0)
+                Check(result, option.Name, result.GetValueOrDefault<string?>(), connecting: true);
+        });
+        return option;
+    }
+
     /// <summary>The option's value must be one of <paramref name="values"/> (one line, unlike the parser's own list).</summary>
     public static Option<T> OneOf<T>(this Option<T> option, params string[] values)
     {

@@ -22,18 +22,20 @@ internal static class FaultCommands
         var kind = new Argument<string>("kind") { Description = string.Join(", ", Kinds) }.OneOf(Kinds);
         var cid = new Option<uint>("--cid") { Description = "the machine the fault applies to (2 to 4294967294)", Required = true }.MachineCid();
         var peer = new Option<uint?>("--peer") { Description = "only its connections with this CID (default: every peer)" }.MachineCid();
+        var port = new Option<uint?>("--port") { Description = "only connections to this port of --cid (one service; default: all)" }.InRange(0, VmciPort.Any - 1L, "port");
         var ms = new Option<int>("--ms") { Description = $"latency: added one-way milliseconds, 0 to {MaxMilliseconds}" }.InRange(0, MaxMilliseconds, "milliseconds");
         var jitter = new Option<int>("--jitter") { Description = "latency: ± milliseconds of uniform jitter, 0 to --ms" }.InRange(0, MaxMilliseconds, "milliseconds");
         var rate = new Option<long>("--bytes-per-second") { Description = "bandwidth: cap per connection and direction, at least 1" }.InRange(1, long.MaxValue, "bytes per second");
         var to = new Option<uint>("--to") { Description = "cid-change: the new CID" }.MachineCid();
-        var add = new Command("add", "Add a fault (every process sharing the fabric applies it within 100 ms).") { kind, cid, peer, ms, jitter, rate, to };
-        add.Validators.Add(result => CheckAdd(result, kind, cid, peer, ms, jitter, rate, to));
+        var add = new Command("add", "Add a fault (every process sharing the fabric applies it within 100 ms).") { kind, cid, peer, port, ms, jitter, rate, to };
+        add.Validators.Add(result => CheckAdd(result, kind, cid, peer, port, ms, jitter, rate, to));
         add.SetAction(parse => Run(parse.GetValue(fabric), faults =>
         {
             var k = SimFault.TryParseKind(parse.GetValue(kind)!, out var parsed) ? parsed : throw new InvalidOperationException("the parser let an unknown kind through");
             var added = faults.Add(new SimFault(k, parse.GetValue(cid))
             {
                 Peer = parse.GetValue(peer),
+                Port = parse.GetValue(port),
                 LatencyMilliseconds = parse.GetValue(ms),
                 JitterMilliseconds = parse.GetValue(jitter),
                 BytesPerSecond = parse.GetValue(rate),
@@ -76,7 +78,7 @@ internal static class FaultCommands
 
     /// <summary>Which options a kind takes, and the rules between them (jitter ≤ latency, a new CID for cid-change).</summary>
     private static void CheckAdd(CommandResult result, Argument<string> kind, Option<uint> cid, Option<uint?> peer,
-        Option<int> ms, Option<int> jitter, Option<long> rate, Option<uint> to)
+        Option<uint?> port, Option<int> ms, Option<int> jitter, Option<long> rate, Option<uint> to)
     {
         if (result.GetValue(kind) is not { } name || !SimFault.TryParseKind(name, out var k))
             return;
@@ -96,7 +98,10 @@ internal static class FaultCommands
         if (k != SimFaultKind.CidChange)
             NotFor(to, "applies to cid-change only");
         if (k is SimFaultKind.Pause or SimFaultKind.CidChange)
+        {
             NotFor(peer, "applies to faults between two machines (latency, bandwidth, reset, partition, refuse)");
+            NotFor(port, "applies to faults between two machines (latency, bandwidth, reset, partition, refuse)");
+        }
         // Only between values in range: an out-of-range --ms is its own error (and System.CommandLine reports a command's
         // errors instead of its options' when both have some).
         if (k == SimFaultKind.Latency && result.GetValue(ms) is >= 0 and <= MaxMilliseconds && result.GetValue(jitter) > result.GetValue(ms))

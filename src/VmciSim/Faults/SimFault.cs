@@ -44,6 +44,13 @@ public sealed record SimFault(SimFaultKind Kind, uint Cid)
     /// <summary>Only connections between <see cref="Cid"/> and this peer CID; null: with every peer.</summary>
     public uint? Peer { get; init; }
 
+    /// <summary>
+    /// Only connections to this port of <see cref="Cid"/> (its listening side: one service, not the whole machine); null:
+    /// every connection of the pair. Not used by <see cref="SimFaultKind.Pause"/> and <see cref="SimFaultKind.CidChange"/>,
+    /// which concern the whole machine.
+    /// </summary>
+    public uint? Port { get; init; }
+
     /// <summary>Added one-way latency in milliseconds (<see cref="SimFaultKind.Latency"/>).</summary>
     public int LatencyMilliseconds { get; init; }
 
@@ -65,13 +72,15 @@ public sealed record SimFault(SimFaultKind Kind, uint Cid)
     /// <summary>True when the fault concerns a connection between machines <paramref name="a"/> and <paramref name="b"/>.</summary>
     /// <param name="a">One end's machine CID.</param>
     /// <param name="b">The other end's machine CID.</param>
-    public bool Matches(uint a, uint b) =>
-        (Cid == a && (Peer is null || Peer == b)) || (Cid == b && (Peer is null || Peer == a));
+    /// <param name="service">The connection's listening side: its machine CID and port.</param>
+    public bool Matches(uint a, uint b, VsockAddress service) =>
+        ((Cid == a && (Peer is null || Peer == b)) || (Cid == b && (Peer is null || Peer == a)))
+        && (Port is null || (service.Cid == Cid && service.Port == Port));
 
     /// <inheritdoc/>
     public override string ToString()
     {
-        var peer = Peer is { } p ? $" --peer {p}" : "";
+        var peer = (Peer is { } p ? $" --peer {p}" : "") + (Port is { } port ? $" --port {port}" : "");
         var detail = Kind switch
         {
             SimFaultKind.Latency => $" --ms {LatencyMilliseconds} --jitter {JitterMilliseconds}",

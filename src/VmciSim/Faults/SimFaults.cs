@@ -88,10 +88,11 @@ public sealed class SimFaults
         return removed;
     }
 
-    /// <summary>Cuts <paramref name="cid"/> off from <paramref name="peer"/> (every peer when null).</summary>
+    /// <summary>Cuts <paramref name="cid"/> off from <paramref name="peer"/> (every peer when null), for every connection or only those to <paramref name="port"/> of <paramref name="cid"/>.</summary>
     /// <param name="cid">The machine.</param>
     /// <param name="peer">The peer, or null for all.</param>
-    public SimFault Partition(uint cid, uint? peer = null) => Add(new SimFault(SimFaultKind.Partition, cid) { Peer = peer });
+    /// <param name="port">Only connections to this port of <paramref name="cid"/>, or null for all.</param>
+    public SimFault Partition(uint cid, uint? peer = null, uint? port = null) => Add(new SimFault(SimFaultKind.Partition, cid) { Peer = peer, Port = port });
 
     /// <summary>Heals every partition of <paramref name="cid"/>.</summary>
     /// <param name="cid">The machine.</param>

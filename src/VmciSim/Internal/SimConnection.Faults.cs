@@ -14,6 +14,7 @@ internal sealed partial class SimConnection : IFaultTarget
     private readonly FaultState _faults;
     private readonly uint _machine;
     private readonly uint _peerMachine;
+    private readonly VsockAddress _service;
     private readonly DateTime _createdUtc;
     private volatile SimFault? _resetBy;
     private TaskCompletionSource? _closed;
@@ -33,7 +34,7 @@ internal sealed partial class SimConnection : IFaultTarget
     /// <summary>Called by Dispose: wakes operations stalled by a fault.</summary>
     private void SignalClosed() => Volatile.Read(ref _closed)?.TrySetResult();
 
-    public SimFault? ResetBy(FaultSet set) => _resetBy is null ? set.ResetSince(_machine, _peerMachine, _createdUtc) : null;
+    public SimFault? ResetBy(FaultSet set) => _resetBy is null ? set.ResetSince(_machine, _peerMachine, _service, _createdUtc) : null;
 
     public void ResetByFault(SimFault fault)
     {
@@ -53,14 +54,14 @@ internal sealed partial class SimConnection : IFaultTarget
     {
         // The fault set is installed before its resets are applied one connection after the other: an end of stream caused by
         // the peer's reset can arrive before this end's own turn, so the set itself is asked too.
-        if ((_resetBy ?? (_faults.Active ? _faults.Current.ResetSince(_machine, _peerMachine, _createdUtc) : null)) is { } fault)
+        if ((_resetBy ?? (_faults.Active ? _faults.Current.ResetSince(_machine, _peerMachine, _service, _createdUtc) : null)) is { } fault)
             throw ResetError(fault, VmciOperation.Receive, null);
     }
 
     private VmciException ResetError(SimFault fault, VmciOperation operation, Exception? inner) =>
         VmciError.Create(Errno.ECONNRESET, operation, Endpoint, $"reset by the simulator's fault {fault}", inner);
 
-    public bool IsActive => _faults.Active && _faults.Current.ActsOnBytes(_machine, _peerMachine);
+    public bool IsActive => _faults.Active && _faults.Current.ActsOnBytes(_machine, _peerMachine, _service);
 
     Task IVsockTrafficGate.Changed => _faults.Changed;
 
@@ -71,20 +72,20 @@ internal sealed partial class SimConnection : IFaultTarget
     {
         try
         {
-            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             if (!received || bytes <= 0)
                 return;
             var set = _faults.Current;
             var delay = 0.0;
-            if (set.Latency(_machine, _peerMachine) is { } latency)
+            if (set.Latency(_machine, _peerMachine, _service) is { } latency)
                 delay = latency.LatencyMilliseconds + ((Random.Shared.NextDouble() * 2) - 1) * latency.JitterMilliseconds;
-            if (set.BytesPerSecond(_machine, _peerMachine) is > 0 and var rate)
+            if (set.BytesPerSecond(_machine, _peerMachine, _service) is > 0 and var rate)
                 delay += bytes * 1000.0 / rate;
             if (delay >= 1)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
                 // Bytes that arrive while the pair is stalled are held back (in flight) until it moves again.
-                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             }
         }
         catch (Exception e)
@@ -97,7 +98,7 @@ internal sealed partial class SimConnection : IFaultTarget
     {
         try
         {
-            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
             await PassAsync(read, received: true, cancellationToken).ConfigureAwait(false);
             if (read == 0)
@@ -116,7 +117,7 @@ internal sealed partial class SimConnection : IFaultTarget
         {
             while (!buffer.IsEmpty)
             {
-                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
                 var sent = await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
                 buffer = buffer[sent..];
             }

@@ -23,8 +23,10 @@ internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable
     /// <param name="faults">The fabric's faults in this process.</param>
     /// <param name="machine">This end's machine CID.</param>
     /// <param name="peerMachine">The other end's machine CID.</param>
-    public SimConnection(Socket socket, VsockAddress local, VsockAddress remote, VsockBufferModel options, FaultState faults, uint machine, uint peerMachine)
+    /// <param name="accepted">True for the accepting end (its local port is the service's), false for the connecting end.</param>
+    public SimConnection(Socket socket, VsockAddress local, VsockAddress remote, VsockBufferModel options, FaultState faults, uint machine, uint peerMachine, bool accepted)
     {
+        _service = accepted ? new VsockAddress(machine, local.Port) : new VsockAddress(peerMachine, remote.Port);
         _socket = socket;
         LocalAddress = local;
         RemoteAddress = remote;

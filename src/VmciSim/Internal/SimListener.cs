@@ -253,7 +253,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
             Refuse(client, denied);
             return false;
         }
-        if (_faults.Current.IsStalled(source, machine))
+        if (_faults.Current.IsStalled(source, machine, new VsockAddress(machine, LocalAddress.Port)))
         {
             // Partitioned or paused: the request is lost, as on the wire. The connector waits (its connect timeout) or
             // goes away; if the fault clears first, the request goes through — policy checked again.
@@ -280,7 +280,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
         client.Send(Accepted, SocketFlags.None);
         var peer = source;
-        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer);
+        var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer, accepted: true);
         if (_queue.Writer.TryWrite(connection))
             return true;
         Interlocked.Decrement(ref _queued);
@@ -317,7 +317,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
     {
         if (source >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && source != machine && _topology() == SimTopology.Vmware)
             return Errno.ENETUNREACH;
-        if (_faults.Refresh().IsRefused(source, machine))
+        if (_faults.Refresh().IsRefused(source, new VsockAddress(machine, LocalAddress.Port)))
             return Errno.ECONNRESET;
         return null;
     }
@@ -328,7 +328,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         using var gone = CancellationTokenSource.CreateLinkedTokenSource(_closing.Token);
         // A connector sends nothing until it has the answer: a read that completes means it closed (or misbehaves).
         var read = client.ReceiveAsync(new byte[1], SocketFlags.None, gone.Token).AsTask();
-        var cleared = _faults.WaitWhileStalledAsync(source, machine, null, gone.Token).AsTask();
+        var cleared = _faults.WaitWhileStalledAsync(source, machine, new VsockAddress(machine, LocalAddress.Port), null, gone.Token).AsTask();
         try
         {
             var first = await Task.WhenAny(read, cleared).ConfigureAwait(false);

@@ -21,11 +21,26 @@ internal abstract class RelayBase : IDisposable
     protected RelayBase(TimeSpan linger)
     {
         Stopping = _stopping.Token;
-        Linger = linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
+        Linger = Cap(linger);
     }
 
-    /// <summary>How long a drain after the socket's disposal may take: its linger, capped at <see cref="SocketState.MaxDrain"/>.</summary>
-    protected TimeSpan Linger { get; }
+    /// <summary>
+    /// How long a drain after the socket's disposal may take: its linger, capped at <see cref="SocketState.MaxDrain"/>;
+    /// the value at bind/connect time until <see cref="SetLinger"/> gives the one the socket had when it was disposed.
+    /// </summary>
+    protected TimeSpan Linger { get; private set; }
+
+    /// <summary>The socket's linger when it was disposed (a program commonly sets it just before Dispose); before the drain starts.</summary>
+    public void SetLinger(TimeSpan linger)
+    {
+        lock (_gate)
+        {
+            if (_drain is null)
+                Linger = Cap(linger);
+        }
+    }
+
+    private static TimeSpan Cap(TimeSpan linger) => linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
 
     /// <summary>The number of live connection pairs.</summary>
     public int ConnectionCount

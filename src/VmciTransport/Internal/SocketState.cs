@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Reflection;
 using System.Runtime.CompilerServices;
 using NetMQ;
 
@@ -38,7 +40,10 @@ internal sealed class SocketState
     /// <summary>The socket's vmci options.</summary>
     public VmciSocketOptions Options { get; } = new();
 
-    /// <summary>The socket's linger as of its last vmci bind/connect (NetMQ's options cannot be read once it is disposed), for relay drains.</summary>
+    /// <summary>
+    /// The socket's linger as of its last vmci bind/connect, for relay drains when the linger it had at its disposal cannot
+    /// be read (<see cref="FinalLinger"/>: NetMQ's public options refuse a disposed socket).
+    /// </summary>
     public TimeSpan Linger { get; set; }
 
     /// <summary>Relay mode: the NetMQ LAST_ENDPOINT of the last vmci bind/connect and the vmci string to report instead.</summary>
@@ -168,6 +173,10 @@ internal sealed class SocketState
                 _closing = [.. _binds.Values, .. _connects.Select(c => c.Endpoint)];
                 _binds.Clear();
                 _connects.Clear();
+                // Linger covers what the socket still had to send (SPEC §8) with the value set last, often just before Dispose.
+                var linger = FinalLinger() ?? Linger;
+                foreach (var relay in _closing.OfType<RelayBase>())
+                    relay.SetLinger(linger);
                 // Listeners first and at once: the port is free before anything lingers.
                 foreach (var bind in _closing.OfType<IBindEndpoint>())
                     bind.CloseListener();
@@ -180,6 +189,49 @@ internal sealed class SocketState
             _closing.RemoveAll(finished.Contains);
             return _closing.Count == 0;
         }
+    }
+
+    /// <summary>
+    /// The linger of the disposed socket, read from NetMQ's internal options (SocketBase.m_options.Linger, milliseconds,
+    /// -1 forever), which survive the disposal; null when the socket was collected or this NetMQ keeps it elsewhere.
+    /// </summary>
+    private TimeSpan? FinalLinger()
+    {
+        if (!_socket.TryGetTarget(out var socket) || LingerReader.Value is not var (handle, options, linger))
+            return null;
+        try
+        {
+            var socketBase = socket switch
+            {
+                NetMQSocket s => handle.GetValue(s),
+                _ => null,
+            };
+            return socketBase is not null && options.GetValue(socketBase) is { } o && linger(o) is int ms
+                ? ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms)
+                : null;
+        }
+        catch (Exception e) when (e is TargetException or MemberAccessException or InvalidCastException)
+        {
+            return null;
+        }
+    }
+
+    private static readonly Lazy<(FieldInfo Handle, FieldInfo Options, Func<object, object?> Linger)?> LingerReader = new(FindLingerReader);
+
+    [UnconditionalSuppressMessage("Trimming", "IL2075", Justification = "NetMQ's internals are looked up softly: when absent, the linger of the last bind/connect is used")]
+    [UnconditionalSuppressMessage("Trimming", "IL2080", Justification = "As above")]
+    private static (FieldInfo, FieldInfo, Func<object, object?>)? FindLingerReader()
+    {
+        const BindingFlags Members = BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic;
+        var handle = typeof(NetMQSocket).GetField("m_socketHandle", Members);
+        var options = handle?.FieldType.BaseType?.GetField("m_options", Members) ?? handle?.FieldType.GetField("m_options", Members);
+        if (handle is null || options is null)
+            return null;
+        if (options.FieldType.GetProperty("Linger", Members) is { PropertyType: var p } property && p == typeof(int))
+            return (handle, options, property.GetValue);
+        if (options.FieldType.GetField("Linger", Members) is { FieldType: var f } field && f == typeof(int))
+            return (handle, options, field.GetValue);
+        return null;
     }
 
     private static void Watch(SocketState state)

@@ -60,18 +60,33 @@ public abstract partial class NetMqConformance
 
     [Fact]
     [Trait("Spec", "§8")]
-    public void Close_WithLinger_KeepsConnectingAndDeliversWhatWasQueued()
+    public void Close_WithLinger_KeepsConnectingAndDeliversWhatWasQueued() =>
+        CloseNobodyListening_ThenBind_DeliversEverything(200, TimeSpan.FromSeconds(30), null);
+
+    [Fact]
+    [Trait("Spec", "§8")]
+    public void Close_LingerSetJustBeforeDispose_IsTheLingerThatCounts() =>
+        // The value at connect time is not the one at close, which is what libzmq applies.
+        CloseNobodyListening_ThenBind_DeliversEverything(50, TimeSpan.Zero, TimeSpan.FromSeconds(30));
+
+    /// <summary>
+    /// A PUSH connects to a port nobody listens on, queues <paramref name="count"/> messages and is disposed (linger
+    /// <paramref name="lingerAtConnect"/>, then <paramref name="lingerAtClose"/> just before Dispose when given); it keeps
+    /// trying, and the PULL that binds the port gets everything, in order.
+    /// </summary>
+    private void CloseNobodyListening_ThenBind_DeliversEverything(int count, TimeSpan lingerAtConnect, TimeSpan? lingerAtClose)
     {
-        const int count = 200;
         var port = FreePort();
         using (var push = new PushSocket())
         {
-            push.Options.Linger = TimeSpan.FromSeconds(30);
+            push.Options.Linger = lingerAtConnect;
             push.Options.ReconnectInterval = TimeSpan.FromMilliseconds(50);
             push.VmciOptions().Network = Network;
             push.VmciConnect(Endpoint(LocalCid, port));
             for (var i = 0; i < count; i++)
                 push.SendFrame(i.ToString(CultureInfo.InvariantCulture));
+            if (lingerAtClose is { } linger)
+                push.Options.Linger = linger;
         }
         // Closed, nobody listening: it keeps trying (every failure counted at the seam) ...
         var failed = Network.FailedConnects;

@@ -82,14 +82,14 @@ internal sealed class FaultState
     }
 
     /// <summary>Waits until the pair may move bytes; throws when <paramref name="target"/> was reset meanwhile.</summary>
-    public async ValueTask WaitWhileStalledAsync(uint a, uint b, IFaultTarget? target, CancellationToken cancellationToken)
+    public async ValueTask WaitWhileStalledAsync(uint a, uint b, VsockAddress service, IFaultTarget? target, CancellationToken cancellationToken)
     {
         while (true)
         {
             var changed = Changed;
             var set = _current;
             target?.ThrowIfReset();
-            if (!set.IsStalled(a, b))
+            if (!set.IsStalled(a, b, service))
                 return;
             if (target is null)
             {
