@@ -13,6 +13,8 @@ namespace Vmci.Sim.Internal;
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;                     the listener's Unix domain socket
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.bound               "&lt;bound cid&gt; &lt;pid&gt;" for listings
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.lock                held while a stale socket file is reclaimed
+/// &lt;fabric&gt;/&lt;cid&gt;/gateway                     a vhost-user device's socket: it answers for every port of a real guest
+/// &lt;fabric&gt;/&lt;cid&gt;/gateway.bound               "&lt;cid&gt; &lt;pid&gt;" of the device process
 /// </code>
 /// </summary>
 internal sealed class FabricLayout
@@ -46,6 +48,11 @@ internal sealed class FabricLayout
     public string LockFile(uint machine, uint port) => SocketPath(machine, port) + ".lock";
 
     public UnixDomainSocketEndPoint SocketEndPoint(uint machine, uint port) => new(SocketPath(machine, port));
+
+    /// <summary>The socket of the vhost-user device that serves <paramref name="machine"/> (a real guest), if any.</summary>
+    public string GatewayPath(uint machine) => Path.Combine(MachineDirectory(machine), "gateway");
+
+    public UnixDomainSocketEndPoint GatewayEndPoint(uint machine) => new(GatewayPath(machine));
 
     public bool MachineExists(uint cid) => Directory.Exists(MachineDirectory(cid));
 

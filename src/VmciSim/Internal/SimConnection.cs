@@ -102,6 +102,22 @@ internal sealed partial class SimConnection : IVsockConnection
     }
 
     /// <summary>
+    /// Shuts down the receiving side (a vhost-user device, after its guest sent SHUTDOWN with "no more receive"): the
+    /// peer's later sends fail with EPIPE, as a vsock sender's do once the other side shut down receiving.
+    /// </summary>
+    internal void ShutdownReceive()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
+        }
+    }
+
+    /// <summary>
     /// As on Linux vsock, where an established connection has no reset that user space can send (the transport's
     /// RST only marks the peer shut down): the peer reads end of stream, then gets EPIPE on send.
     /// </summary>

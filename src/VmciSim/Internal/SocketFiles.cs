@@ -21,20 +21,26 @@ internal static class SocketFiles
     }
 
     /// <summary>Binds and listens at the socket file of (machine, port); null when the port is taken by a live listener.</summary>
-    public static Socket? TryBind(FabricLayout layout, uint machine, uint port, uint boundCid)
+    public static Socket? TryBind(FabricLayout layout, uint machine, uint port, uint boundCid) =>
+        TryBind(layout.SocketPath(machine, port), boundCid);
+
+    /// <summary>
+    /// Binds and listens at <paramref name="path"/> (a port's socket file or a machine's gateway), reclaiming a stale
+    /// file; writes <c>&lt;path&gt;.bound</c>. Null when a live listener holds the path.
+    /// </summary>
+    public static Socket? TryBind(string path, uint boundCid)
     {
-        var path = layout.SocketPath(machine, port);
         for (var attempt = 0; attempt < 3; attempt++)
         {
             if (TryBindOnce(path) is { } socket)
-                return Publish(socket, layout, machine, port, boundCid);
+                return Publish(socket, path, boundCid);
             switch (ProbeFile(path))
             {
                 case Probe.Live:
                     return null;
                 case Probe.Stale:
-                    return TryReclaim(layout, machine, port) is { } reclaimed
-                        ? Publish(reclaimed, layout, machine, port, boundCid)
+                    return TryReclaim(path) is { } reclaimed
+                        ? Publish(reclaimed, path, boundCid)
                         : null;
                 default:
                     continue; // gone meanwhile: bind again
@@ -87,10 +93,9 @@ internal static class SocketFiles
     // The winner deletes the stale file AND binds and listens while it holds the lock, and removes the lock file
     // only then: a reclaimer that comes later (it may lock a new lock file once the old one is unlinked) probes a
     // listening socket, never the window between bind(2) and listen(2), which a probe would take for stale.
-    private static Socket? TryReclaim(FabricLayout layout, uint machine, uint port)
+    private static Socket? TryReclaim(string path)
     {
-        var path = layout.SocketPath(machine, port);
-        var lockPath = layout.LockFile(machine, port);
+        var lockPath = path + ".lock";
         FileStream held;
         try
         {
@@ -108,7 +113,7 @@ internal static class SocketFiles
                 if (ProbeFile(path) == Probe.Live)
                     return null;
                 File.Delete(path);
-                File.Delete(layout.BoundFile(machine, port));
+                File.Delete(path + ".bound");
                 return TryBindOnce(path);
             }
             finally
@@ -118,18 +123,17 @@ internal static class SocketFiles
         }
     }
 
-    private static Socket Publish(Socket socket, FabricLayout layout, uint machine, uint port, uint boundCid)
+    private static Socket Publish(Socket socket, string path, uint boundCid)
     {
         try
         {
-            File.WriteAllText(layout.BoundFile(machine, port),
-                string.Create(CultureInfo.InvariantCulture, $"{boundCid} {Environment.ProcessId}\n"));
+            File.WriteAllText(path + ".bound", string.Create(CultureInfo.InvariantCulture, $"{boundCid} {Environment.ProcessId}\n"));
             return socket;
         }
         catch
         {
             socket.Dispose();
-            File.Delete(layout.SocketPath(machine, port));
+            File.Delete(path);
             throw;
         }
     }
