@@ -134,7 +134,7 @@ public sealed class VhostUserDevice : IAsyncDisposable
         await ServeAsync(frontEnd.SafeHandle, frontEnd, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task ServeAsync(SafeHandle frontEnd, IDisposable? owner, CancellationToken cancellationToken)
+    private async Task ServeAsync(SafeHandle frontEnd, Socket? owner, CancellationToken cancellationToken)
     {
         var gateway = _gateway!;
         try
