@@ -18,7 +18,16 @@ internal static class Program
             SmokeCommands.Ping(),
             CatCommand.Create(),
             SimCommands.Create(),
+            VhostCommand.Create(),
         };
-        return root.Parse(args).Invoke();
+        var parse = root.Parse(args);
+        // vhost follows the 0/1/2/3 convention of long-running tools: a usage error is 2 (the parser's default is 1).
+        if (parse.Errors.Count > 0 && parse.CommandResult.Command.Name == "vhost")
+        {
+            foreach (var error in parse.Errors)
+                Console.Error.WriteLine($"vmci: {error.Message}");
+            return VhostCommand.UsageError;
+        }
+        return parse.Invoke();
     }
 }

@@ -29,7 +29,9 @@ internal sealed partial class DeviceCore
 
     private void OnGuestPacket(in VsockHeader h)
     {
-        if (h.SourceCid != _cid)
+        // The guest's own CID — or 1 in a reply to a packet the device addressed to CID 1 (the kernel answers from the
+        // address it was reached at, e.g. virtio_transport_reset_no_sock). Any other source is an impersonation.
+        if (h.SourceCid != _cid && h.SourceCid != VmciCid.Local)
         {
             Refuse(h, $"source CID {h.SourceCid} is not the guest's CID {_cid}");
             return;
