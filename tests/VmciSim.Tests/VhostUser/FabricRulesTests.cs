@@ -1,0 +1,165 @@
+using System.Runtime.Versioning;
+using Vmci;
+using Vmci.Sim;
+using Vmci.Sim.VhostUser.Internal;
+
+namespace VmciSim.Tests.VhostUser;
+
+/// <summary>The fabric's rules hold for a real guest's connections: topology, faults, one owner per CID.</summary>
+[SupportedOSPlatform("linux")]
+public sealed class FabricRulesTests : IDisposable
+{
+    private readonly TempFabric _fabric = new();
+
+    public void Dispose() => _fabric.Dispose();
+
+    private static CancellationToken Ct => TempFabric.Ct;
+
+    [Fact]
+    public async Task VmwareTopology_GuestToGuest_Rst_GuestToHost_Allowed()
+    {
+        _fabric.Fabric.Topology = SimTopology.Vmware;
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            using var other = _fabric.Join(4).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var host = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+
+            guest.Send(VsockOp.Request, 40000, new VsockAddress(4, other.LocalAddress.Port));
+            await guest.ExpectAsync(VsockOp.Reset);
+            await guest.ConnectAsync(40001, new VsockAddress(2, host.LocalAddress.Port));
+
+            Assert.Contains(guest.Log, l => l.Contains("ENETUNREACH", StringComparison.Ordinal) && l.Contains("vmware topology", StringComparison.Ordinal));
+            // And the other way: a simulated guest cannot reach the real one.
+            await Sim.ThrowsErrnoAsync(Errno.ENETUNREACH, () => _fabric.Join(4).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+        }
+    }
+
+    [Fact]
+    public async Task VmwareTopology_TwoRealGuests_CannotConnect()
+    {
+        _fabric.Fabric.Topology = SimTopology.Vmware;
+        var guest3 = FakeGuest.Create(_fabric, cid: 3);
+        var guest4 = FakeGuest.Create(_fabric, cid: 4);
+        await using (guest3)
+        await using (guest4)
+        {
+            guest3.Send(VsockOp.Request, 40000, new VsockAddress(4, 6000));
+
+            await guest3.ExpectAsync(VsockOp.Reset);
+            Assert.Equal(0, guest4.Device.Core!.Statistics.Connections);
+        }
+    }
+
+    [Fact]
+    public async Task RefuseFault_GuestRequestGetsRst_AndConnectorsToTheGuestGetEconnreset()
+    {
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            using var host = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 2));
+            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 3));
+
+            guest.Send(VsockOp.Request, 40000, new VsockAddress(2, host.LocalAddress.Port));
+            await guest.ExpectAsync(VsockOp.Reset);
+            await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+
+            Assert.Contains(guest.Log, l => l.Contains("simulator fault refuse", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task ResetFault_GuestGetsRst_HostGetsEconnreset()
+    {
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var accept = listener.AcceptAsync(Ct).AsTask();
+            await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
+            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+
+            _fabric.Fabric.Faults.Reset(3);
+
+            await guest.ExpectAsync(VsockOp.Reset);
+            await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => Sim.ReceiveAsync(server, new byte[8]));
+        }
+    }
+
+    [Fact]
+    public async Task Partition_BytesWaitUntilHealed_NothingLost()
+    {
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var host = new VsockAddress(2, listener.LocalAddress.Port);
+            var accept = listener.AcceptAsync(Ct).AsTask();
+            await guest.ConnectAsync(40000, host);
+            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+
+            _fabric.Fabric.Faults.Partition(3, 2);
+            var up = GuestSide.Payload(50_000, 5);
+            guest.Write(40000, host, up);
+            var down = GuestSide.Payload(30_000, 6);
+            var sending = server.SendAsync(down, Ct).AsTask();
+            _fabric.Fabric.Faults.Heal(3);
+
+            Assert.Equal(up, await Sim.ReadExactlyAsync(server, up.Length));
+            Assert.Equal(down, await guest.ReadAsync(down.Length));
+            await sending.WaitAsync(TempFabric.Watchdog, Ct);
+        }
+    }
+
+    [Fact]
+    public async Task DeviceServedCid_FabricListen_ThrowsEaddrnotavail()
+    {
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            var e = Sim.ThrowsErrno(Errno.EADDRNOTAVAIL, () => _fabric.Join(3).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any)));
+
+            Assert.Contains("served by a vhost-user device", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task SecondDevice_SameCid_ThrowsEaddrinuse_AtOnce()
+    {
+        var guest = FakeGuest.Create(_fabric);
+        await using (guest)
+        {
+            var second = FakeGuestStarter.Options(_fabric, 3);
+            await using var device = new Vmci.Sim.VhostUser.VhostUserDevice(second);
+
+            var e = Sim.ThrowsErrno(Errno.EADDRINUSE, () => device.RunAsync(Ct));
+
+            Assert.Contains("CID 3 is already served by a vhost-user device", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task NoFrontEndYet_ConnectToTheGuest_Econnreset()
+    {
+        var options = FakeGuestStarter.Options(_fabric, 3);
+        await using var device = new Vmci.Sim.VhostUser.VhostUserDevice(options);
+        var run = device.RunAsync(Ct);
+
+        var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+
+        Assert.False(run.IsCompleted);
+        _ = e;
+    }
+}
+
+/// <summary>Options for a device on a temporary fabric.</summary>
+internal static class FakeGuestStarter
+{
+    public static Vmci.Sim.VhostUser.VhostUserDeviceOptions Options(TempFabric fabric, uint cid) => new()
+    {
+        Fabric = fabric.Directory,
+        Cid = cid,
+        SocketPath = Path.Combine(fabric.Directory, $"vhost-{cid}-{Guid.NewGuid():N}"[..28] + ".sock"),
+    };
+}
