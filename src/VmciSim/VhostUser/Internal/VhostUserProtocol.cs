@@ -106,28 +106,28 @@ internal sealed class VhostUserProtocol : IDisposable
                 SetMemTable(m);
                 break;
             case VhostUserRequest.SetVringNum:
-            {
-                var (queue, value) = VringState(m);
-                Check(m, queue.SetSize(value));
-                break;
-            }
+                {
+                    var (queue, value) = VringState(m);
+                    Check(m, queue.SetSize(value));
+                    break;
+                }
             case VhostUserRequest.SetVringBase:
-            {
-                var (queue, value) = VringState(m);
-                if (value > ushort.MaxValue)
-                    throw Broken(m, $"{queue.Name} base {value} is not a 16-bit ring index");
-                queue.SetBase((ushort)value);
-                break;
-            }
+                {
+                    var (queue, value) = VringState(m);
+                    if (value > ushort.MaxValue)
+                        throw Broken(m, $"{queue.Name} base {value} is not a 16-bit ring index");
+                    queue.SetBase((ushort)value);
+                    break;
+                }
             case VhostUserRequest.GetVringBase:
-            {
-                var (queue, _) = VringState(m);
-                Span<byte> reply = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt32LittleEndian(reply, (uint)queue.Index);
-                BinaryPrimitives.WriteUInt32LittleEndian(reply[4..], queue.Stop());
-                _channel.Reply(m.Request, reply);
-                break;
-            }
+                {
+                    var (queue, _) = VringState(m);
+                    Span<byte> reply = stackalloc byte[8];
+                    BinaryPrimitives.WriteUInt32LittleEndian(reply, (uint)queue.Index);
+                    BinaryPrimitives.WriteUInt32LittleEndian(reply[4..], queue.Stop());
+                    _channel.Reply(m.Request, reply);
+                    break;
+                }
             case VhostUserRequest.SetVringAddr:
                 SetVringAddr(m);
                 break;
@@ -137,13 +137,13 @@ internal sealed class VhostUserProtocol : IDisposable
                 SetVringFile(m);
                 break;
             case VhostUserRequest.SetVringEnable:
-            {
-                var (queue, value) = VringState(m);
-                if (value > 1)
-                    throw Broken(m, $"{queue.Name} enable value {value} is neither 0 nor 1");
-                queue.Enabled = value == 1;
-                break;
-            }
+                {
+                    var (queue, value) = VringState(m);
+                    if (value > 1)
+                        throw Broken(m, $"{queue.Name} enable value {value} is neither 0 nor 1");
+                    queue.Enabled = value == 1;
+                    break;
+                }
             case VhostUserRequest.SetConfig:
                 throw Broken(m, "the vsock configuration space (the guest's CID) is read-only");
             case VhostUserRequest.SetLogBase:
