@@ -37,6 +37,25 @@ internal static class SimCommands
             FaultCommands.Print(opened.Faults);
             return 0;
         });
-        return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, FaultCommands.Create(fabric) };
+        var value = new Argument<string?>("topology") { Description = "open or vmware (omit to print the current one)", Arity = ArgumentArity.ZeroOrOne };
+        value.AcceptOnlyFromAmong("open", "vmware");
+        var topology = new Command("topology", "Print or set the fabric's topology: open, or vmware (guests reach the host and themselves only).") { value };
+        topology.SetAction(parse =>
+        {
+            try
+            {
+                var opened = SimFabric.Open(parse.GetValue(fabric));
+                if (parse.GetValue(value) is { } wanted)
+                    opened.Topology = wanted == "vmware" ? SimTopology.Vmware : SimTopology.Open;
+                Console.WriteLine(opened.Topology.ToString().ToLowerInvariant());
+                return 0;
+            }
+            catch (VmciException e)
+            {
+                Console.Error.WriteLine($"vmci: {e.Message}");
+                return 1;
+            }
+        });
+        return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, topology, FaultCommands.Create(fabric) };
     }
 }

@@ -34,7 +34,7 @@ internal static class VhostCommand
                 Fabric = parse.GetValue(fabric),
                 Cid = parse.GetValue(cid),
                 SocketPath = parse.GetValue(socket)!,
-                Log = parse.GetValue(quiet) ? null : line => Console.Error.WriteLine($"vhost: {line}"),
+                Log = parse.GetValue(quiet) ? null : line => Console.Error.WriteLine($"vhost: {DateTime.UtcNow:HH:mm:ss.fff} {line}"),
             };
             if (parse.GetValue(maxConnections) is { } max)
                 options.MaxConnections = max;
