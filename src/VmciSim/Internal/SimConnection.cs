@@ -36,6 +36,9 @@ internal sealed partial class SimConnection : IVsockConnection
 
     public VsockAddress LocalAddress { get; }
 
+    /// <summary>The Unix socket (a vhost-user device probes whether the peer closed it or only half-closed it).</summary>
+    internal SafeSocketHandle SocketHandle => _socket.SafeHandle;
+
     public VsockAddress RemoteAddress { get; }
 
     private string Endpoint => RemoteAddress.ToString();

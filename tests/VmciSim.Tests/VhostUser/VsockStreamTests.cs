@@ -158,6 +158,24 @@ public sealed class VsockStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task HostCloses_GuestGetsShutdownWithBothFlags_AsFromALinuxPeersClose()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        {
+            await server.SendAsync("bye"u8.ToArray(), Ct);
+            server.Dispose();
+
+            Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
+            var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
+            Assert.Equal(3u, shutdown.Flags); // the guest's next write fails with EPIPE, as after a Linux peer's close
+            guest.Send(VsockOp.Reset, 40000, host); // what the guest kernel answers once it has read everything
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            await guest.ExpectAsync(VsockOp.Reset); // the connection is gone
+        }
+    }
+
+    [Fact]
     public async Task GuestShutdownBoth_DeviceAnswersRst_HostReadsEndOfStream()
     {
         var (guest, server, host) = await GuestToHostAsync();
@@ -170,6 +188,7 @@ public sealed class VsockStreamTests : IDisposable
             await guest.ExpectAsync(VsockOp.Reset);
             Assert.Equal("done"u8.ToArray(), await Sim.ReadExactlyAsync(server, 4));
             Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
+            await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Vmci.Sim.Internal;
+using Vmci.Sim.VhostUser.Linux;
 
 namespace Vmci.Sim.VhostUser.Internal;
 
@@ -197,6 +198,7 @@ internal sealed partial class DeviceCore
         if (r.Count == 0)
         {
             c.FabricEnded = true;
+            c.FabricClosed = NativeIo.PeerClosed(c.Fabric!.SocketHandle);
         }
         else
         {
@@ -257,6 +259,13 @@ internal sealed partial class DeviceCore
     private void ShutFabricSend(VsockConnection c)
     {
         c.FabricSendShut = true;
+        // Shut both ways by the guest (its close): as a Linux peer does, answer with RST and forget the connection. The
+        // fabric end is closed at once — not shut down first — so that its peer sees a close, not a half-close.
+        if (c.GuestShutReceive)
+        {
+            Reset(c, null);
+            return;
+        }
         try
         {
             c.Fabric!.ShutdownSend();
@@ -264,11 +273,7 @@ internal sealed partial class DeviceCore
         catch (VmciException e)
         {
             Reset(c, $"the fabric end failed: {e.Message}");
-            return;
         }
-        // Shut both ways by the guest (its close): as a Linux peer does, answer with RST and forget the connection.
-        if (c.GuestShutReceive)
-            Reset(c, null);
     }
 
     /// <summary>Closes a connection: its fabric end, a connector still waiting (answered <paramref name="answer"/>), its buffers.</summary>

@@ -167,11 +167,12 @@ internal sealed partial class DeviceCore
             }
             if (c.FabricEnded && !c.EndSentToGuest)
             {
-                // End of stream from the fabric: "no more send" only — the guest may still send (the prototype's flaw
-                // was to send both flags, which made the guest's next write fail with EPIPE).
+                // End of stream from the fabric. A half-close is "no more send" only: the guest may still send (the
+                // prototype's flaw was to send both flags, which made the guest's next write fail with EPIPE). A close
+                // is both flags, as a Linux peer's close sends them: the guest's next write fails with EPIPE.
                 c.EndSentToGuest = true;
                 var header = PacketFor(c, VsockOp.Shutdown);
-                header.Flags = VsockHeader.ShutdownSend;
+                header.Flags = c.FabricClosed ? VsockHeader.ShutdownReceive | VsockHeader.ShutdownSend : VsockHeader.ShutdownSend;
                 header.Write(bytes);
                 _chain.Write(_protocol.Memory, 0, bytes);
                 Statistics.CountToGuest(VsockOp.Shutdown);

@@ -113,7 +113,10 @@ internal sealed class VsockConnection(ConnectionKey key, uint guestSideCid, Conn
     /// <summary>The fabric end reached end of stream.</summary>
     public bool FabricEnded { get; set; }
 
-    /// <summary>SHUTDOWN(SEND) for the fabric's end of stream went to the guest.</summary>
+    /// <summary>At its end of stream the fabric peer had closed the connection (not only half-closed it).</summary>
+    public bool FabricClosed { get; set; }
+
+    /// <summary>SHUTDOWN for the fabric's end of stream went to the guest.</summary>
     public bool EndSentToGuest { get; set; }
 
     /// <summary>The connection is in the device's ready list (data or an end of stream for the guest).</summary>

@@ -17,6 +17,9 @@ internal static partial class Interop
     /// <summary>EAGAIN: the non-blocking call would block.</summary>
     internal const int EAGAIN = 11;
 
+    /// <summary>EPIPE: the other end is gone (or shut down).</summary>
+    internal const int EPIPE = 32;
+
     /// <summary>AF_UNIX: Unix domain sockets.</summary>
     internal const int AF_UNIX = 1;
 

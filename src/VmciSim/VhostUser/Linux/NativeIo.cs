@@ -132,6 +132,24 @@ internal static unsafe class NativeIo
         }
     }
 
+    /// <summary>
+    /// After end of stream on a Unix stream socket: true when the peer closed it (or shut down its receiving side) —
+    /// then the kernel has shut this end's sending side too, and even an empty send(2) fails with EPIPE — false when
+    /// the peer only shut down its sending side (an empty send succeeds). Nothing is sent either way.
+    /// </summary>
+    public static bool PeerClosed(SafeHandle socket)
+    {
+        byte none = 0;
+        while (true)
+        {
+            if (Interop.send(socket, &none, 0, Interop.MSG_NOSIGNAL | Interop.MSG_DONTWAIT) >= 0)
+                return false;
+            var errno = Interop.LastErrno;
+            if (errno != Interop.EINTR)
+                return errno == Interop.EPIPE;
+        }
+    }
+
     /// <summary>A new non-blocking, close-on-exec eventfd.</summary>
     public static FileDescriptor? CreateEventFd(out int errno)
     {
