@@ -55,11 +55,11 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.True(File.Exists(device.SocketPath));
         using (var qemu = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
-            await qemu.ConnectAsync(new UnixDomainSocketEndPoint(device.SocketPath), Ct);
+            await qemu.ConnectAsync(new UnixDomainSocketEndPoint(device.SocketPath), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             var request = new byte[12];
             BinaryPrimitives.WriteUInt32LittleEndian(request, 1); // VHOST_USER_GET_FEATURES
             BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(4), 1);
-            await qemu.SendAsync(request, SocketFlags.None, Ct);
+            await qemu.SendAsync(request, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             var reply = new byte[20];
             var read = 0;
             while (read < reply.Length)
@@ -99,7 +99,7 @@ public sealed class DeviceLifecycleTests : IDisposable
 
         using var stop = new CancellationTokenSource();
         var run = device.RunAsync(stop.Token);
-        await stop.CancelAsync();
+        await stop.CancelAsync().WaitAsync(TempFabric.Watchdog, Ct);
 
         await run.WaitAsync(TempFabric.Watchdog, Ct);
     }

@@ -170,7 +170,7 @@ internal sealed class FakeGuest : IAsyncDisposable
         {
             // Asserted by the test that caused it.
         }
-        await Device.DisposeAsync();
+        await Device.DisposeAsync().AsTask().WaitAsync(TempFabric.Watchdog);
         FrontEnd.Dispose();
         Rx.Dispose();
         Tx.Dispose();

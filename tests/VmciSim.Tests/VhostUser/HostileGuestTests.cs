@@ -303,16 +303,16 @@ public sealed class HostileGuestTests : IDisposable
         {
             using (var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
-                await raw.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct);
-                await raw.SendAsync("GARBAGE\n"u8.ToArray(), SocketFlags.None, Ct);
+                await raw.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+                await raw.SendAsync("GARBAGE\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
                 var reply = new byte[7];
                 Assert.Equal(7, await raw.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct));
                 Assert.Equal("ER 022\n"u8.ToArray(), reply);
             }
             using (var wrongCid = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
-                await wrongCid.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct);
-                await wrongCid.SendAsync("VMCI1 2 1000 4 5000\n"u8.ToArray(), SocketFlags.None, Ct);
+                await wrongCid.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+                await wrongCid.SendAsync("VMCI1 2 1000 4 5000\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
                 var reply = new byte[7];
                 Assert.Equal(7, await wrongCid.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct));
                 Assert.Equal("ER 104\n"u8.ToArray(), reply);

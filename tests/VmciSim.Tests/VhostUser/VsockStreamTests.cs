@@ -61,7 +61,7 @@ public sealed class VsockStreamTests : IDisposable
 
             guest.Write(40000, host, up);
             Assert.Equal(up, await Sim.ReadExactlyAsync(server, up.Length));
-            await server.SendAsync(down, Ct);
+            await server.SendAsync(down, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
         }
     }
@@ -83,7 +83,7 @@ public sealed class VsockStreamTests : IDisposable
 
             Assert.Equal(new VsockAddress(3, 5000), client.RemoteAddress);
             Assert.Equal(request.SourcePort, client.LocalAddress.Port);
-            await client.SendAsync("ping"u8.ToArray(), Ct);
+            await client.SendAsync("ping"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             Assert.Equal("ping"u8.ToArray(), await guest.ReadAsync(4));
             guest.Write(5000, peer, "pong"u8);
             Assert.Equal("pong"u8.ToArray(), await Sim.ReadExactlyAsync(client, 4));
@@ -134,7 +134,7 @@ public sealed class VsockStreamTests : IDisposable
 
             Assert.Equal("last"u8.ToArray(), await Sim.ReadExactlyAsync(server, 4));
             Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
-            await server.SendAsync("reply"u8.ToArray(), Ct);
+            await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             Assert.Equal("reply"u8.ToArray(), await guest.ReadAsync(5));
         }
     }
@@ -146,7 +146,7 @@ public sealed class VsockStreamTests : IDisposable
         await using (guest)
         using (server)
         {
-            await server.SendAsync("bye"u8.ToArray(), Ct);
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             server.ShutdownSend();
 
             Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
@@ -163,7 +163,7 @@ public sealed class VsockStreamTests : IDisposable
         var (guest, server, host) = await GuestToHostAsync();
         await using (guest)
         {
-            await server.SendAsync("bye"u8.ToArray(), Ct);
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
             server.Dispose();
 
             Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
@@ -249,7 +249,7 @@ public sealed class VsockStreamTests : IDisposable
         {
             var reading = Sim.ReadExactlyAsync(server, 200_000);
             guest.Write(40000, host, new byte[200_000]);
-            await reading;
+            await reading.WaitAsync(TempFabric.Watchdog, Ct);
 
             var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
             Assert.True(update.ForwardCount >= 64 * 1024, $"fwd_cnt {update.ForwardCount}");
@@ -270,7 +270,7 @@ public sealed class VsockStreamTests : IDisposable
             await guest.ExpectAsync(VsockOp.Response);
             using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
             var data = GuestSide.Payload(5 * (int)window, 3);
-            await server.SendAsync(data, Ct);
+            await server.SendAsync(data, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
 
             var received = new List<byte>();
             while (received.Count < data.Length)
