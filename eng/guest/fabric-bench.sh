@@ -18,6 +18,8 @@ if [[ "${1:-}" == guest ]]; then
   now() { date +%s%N; }
   rate() { echo "$(( $1 * 1000 / (($3 - $2) / 1000) ))"; } # bytes, start ns, end ns -> KB/s (1000-based ms)
   # sink PORT NAME: listens, times from the first byte to the end of stream, writes NAME's rate.
+  # listening PORT: until a vsock socket listens on PORT (ss needs vsock_diag; socat starts slowly: its binary comes over 9p).
+  listening() { until ss -l --vsock | grep -q ":$1 "; do sleep 0.1; done; }
   sink() {
     socat -u -b 131072 "VSOCK-LISTEN:$1" STDOUT | { head -c 1 >/dev/null; s=$(now); n=$(wc -c); e=$(now); rate "$n" "$s" "$e" >"$out/$2"; }
   }
@@ -30,13 +32,13 @@ if [[ "${1:-}" == guest ]]; then
     echo "guest→host round $r: $(rate "$size" "$s" "$e") KB/s"
     # host → guest: listen, tell the host, wait for the stream to end
     sink 5001 "in.$r" &
-    sleep 1
+    listening 5001
     echo "$r" >"$out/ready.$r"
     wait
     echo "host→guest round $r: $(cat "$out/in.$r") KB/s"
     # loopback, for comparison: both ends in this guest, through CID 1
     sink 5002 "loop.$r" &
-    sleep 1
+    listening 5002
     socat -u -b 131072 "OPEN:/dev/zero,readbytes=$size" VSOCK-CONNECT:1:5002
     wait
     echo "loopback round $r: $(cat "$out/loop.$r") KB/s"
@@ -75,7 +77,7 @@ host_sink() {
   done
 ) &
 pids+=($!)
-GUEST_EXTRA_MODULES=vsock_loopback GUEST_OUT="$out/guest" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
+GUEST_EXTRA_MODULES="vsock_loopback vsock_diag" GUEST_OUT="$out/guest" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
   "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" guest "$out" "$size_mib" "$rounds" |
   tee "$out/run.log" | grep -E '^(guest→host|host→guest|loopback) round'
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
