@@ -79,7 +79,7 @@ host_sink() {
 pids+=($!)
 GUEST_EXTRA_MODULES="vsock_loopback vsock_diag" GUEST_OUT="$out/guest" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
   "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" guest "$out" "$size_mib" "$rounds" |
-  tee "$out/run.log" | grep -E '^(guest→host|host→guest|loopback) round'
+  tr -d '\r' | tee "$out/run.log" | grep -E '^(guest→host|host→guest|loopback) round'
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 for what in guest→host host→guest loopback; do
   kbs="$(grep "^$what round" "$out/run.log" | sed 's/.*: \([0-9]*\) KB\/s/\1/' | median)"

@@ -21,7 +21,7 @@ internal static class VhostCommand
         var cid = new Option<uint>("--cid") { Description = "the guest's CID (3 or more)", Required = true };
         var socket = new Option<string>("--socket") { Description = "the vhost-user socket QEMU connects to (-chardev socket,path=...)", Required = true };
         var maxConnections = new Option<int?>("--max-connections") { Description = "connections the guest may have at once (default 256)" };
-        var bufferSize = new Option<uint?>("--buffer-size") { Description = "buf_alloc advertised per connection, in bytes (default 262144)" };
+        var bufferSize = new Option<uint?>("--buffer-size") { Description = "buf_alloc advertised per connection, in bytes (default 1048576)" };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "no log lines, errors only" };
         var command = new Command("vhost", "Run a vhost-user vsock device: a QEMU guest (vhost-user-vsock-pci) becomes CID N of a simulator fabric.")
         {
