@@ -164,9 +164,9 @@ internal sealed partial class DeviceCore
         var credit = c.GuestCredit;
         if (credit == 0)
             return;
-        var buffer = ArrayPool<byte>.Shared.Rent(VsockConnection.ChunkSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(VsockConnection.ReadSize);
         c.Reading = true;
-        _ = ReceiveAsync(c, buffer, (int)Math.Min(credit, VsockConnection.ChunkSize));
+        _ = ReceiveAsync(c, buffer, (int)Math.Min(credit, VsockConnection.ReadSize));
     }
 
     private async Task ReceiveAsync(VsockConnection c, byte[] buffer, int size)

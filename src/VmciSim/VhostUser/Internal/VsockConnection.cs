@@ -35,8 +35,11 @@ internal enum ConnectionState
 /// </summary>
 internal sealed class VsockConnection(ConnectionKey key, uint guestSideCid, ConnectionState state)
 {
-    /// <summary>The size of a send chunk and of a fabric read.</summary>
+    /// <summary>The size of a send chunk.</summary>
     public const int ChunkSize = 64 * 1024;
+
+    /// <summary>The largest fabric read: what a guest's RX queue holds (64 buffers of 4 KiB), so that one read fills it and one interrupt announces it.</summary>
+    public const int ReadSize = 256 * 1024;
 
     public ConnectionKey Key { get; } = key;
 
