@@ -83,6 +83,10 @@ internal sealed partial class DeviceCore
             {
                 Post(new ConnectResult(c, null, e));
             }
+            catch (Exception e)
+            {
+                Post(new ConnectResult(c, null, DeviceErrors.Fabric(_cid, e)));
+            }
         }, CancellationToken.None);
     }
 
@@ -180,6 +184,10 @@ internal sealed partial class DeviceCore
         {
             Post(new ReceiveResult(c, buffer, 0, e));
         }
+        catch (Exception e)
+        {
+            Post(new ReceiveResult(c, buffer, 0, DeviceErrors.Fabric(_cid, e)));
+        }
     }
 
     private void Received(ReceiveResult r)
@@ -233,6 +241,10 @@ internal sealed partial class DeviceCore
         catch (VmciException e)
         {
             Post(new SendResult(c, chunk, e));
+        }
+        catch (Exception e)
+        {
+            Post(new SendResult(c, chunk, DeviceErrors.Fabric(_cid, e)));
         }
     }
 

@@ -39,6 +39,10 @@ internal static class DeviceErrors
     public static VmciException Internal(uint cid, Exception e) =>
         VmciError.Create(Errno.EIO, GuestOperation, GuestName(cid), $"internal error: {e.GetType().Name}: {e.Message}", e);
 
+    /// <summary>An unexpected failure of a fabric operation (not a VmciException): its connection is reset.</summary>
+    public static VmciException Fabric(uint cid, Exception e) =>
+        VmciError.Create(Errno.EIO, GuestOperation, GuestName(cid), $"fabric operation failed: {e.GetType().Name}: {e.Message}", e);
+
     /// <summary>The name of a guest in messages: <c>guest CID 3</c>.</summary>
     public static string GuestName(uint cid) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"guest CID {cid}");
 }
