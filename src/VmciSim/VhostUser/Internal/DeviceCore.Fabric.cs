@@ -203,6 +203,12 @@ internal sealed partial class DeviceCore
             Reset(c, $"the fabric end failed: {r.Error.Message}");
             return;
         }
+        if (r.Count == 0 && c.Fabric!.PendingReset() is { } fault)
+        {
+            // The other end applied a reset fault first and closed: this is the reset, not a close.
+            Reset(c, $"the fabric end failed: reset by the simulator's fault {fault}");
+            return;
+        }
         if (r.Count == 0)
         {
             c.FabricEnded = true;
