@@ -86,6 +86,11 @@ internal static class VhostCommand
                 await Console.Error.WriteLineAsync($"vmci: {e.Message}").ConfigureAwait(false);
                 return Failed;
             }
+            finally
+            {
+                options.Log?.Invoke(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"CPU time {Environment.CpuUsage.TotalTime.TotalMilliseconds:0} ms (user {Environment.CpuUsage.UserTime.TotalMilliseconds:0} ms)"));
+            }
         }
     }
 }

@@ -67,6 +67,24 @@ public sealed class VsockStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task HostNotReading_GuestDataWaitsInTheDevice_ThenArrivesWhole()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            // More than a Unix socket buffers: the device's sends would block, so it polls the socket until the host reads.
+            var data = GuestSide.Payload((int)(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize * 3 / 4), 9);
+            guest.Write(40000, host, data, packet: 65536);
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+            Assert.True(update.ForwardCount < data.Length, "the Unix socket took everything: nothing waited");
+
+            Assert.Equal(data, await Sim.ReadExactlyAsync(server, data.Length));
+        }
+    }
+
+    [Fact]
     public async Task HostConnect_ToGuestPort_GuestSeesTheHostsAddress_AndBothEndsTalk()
     {
         var guest = FakeGuest.Create(_fabric);

@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Net.Sockets;
 using Vmci.Sim.Internal;
-using Vmci.Sim.VhostUser.Linux;
 
 namespace Vmci.Sim.VhostUser.Internal;
 
@@ -17,7 +16,7 @@ internal sealed partial class DeviceCore
 
     private sealed record ReceiveResult(VsockConnection Connection, byte[] Buffer, int Count, VmciException? Error) : Posted;
 
-    private sealed record SendResult(VsockConnection Connection, Chunk Chunk, VmciException? Error) : Posted;
+    private sealed record SendResult(VsockConnection Connection, Chunk Chunk, int Count, VmciException? Error) : Posted;
 
     private sealed record InboundRequest(Socket Socket, Handshake.Request Request) : Posted;
 
@@ -35,7 +34,7 @@ internal sealed partial class DeviceCore
                 Connected(r);
                 break;
             case ReceiveResult r:
-                Received(r);
+                Received(r.Connection, r.Buffer, r.Count, r.Error);
                 break;
             case SendResult r:
                 Sent(r);
@@ -161,139 +160,6 @@ internal sealed partial class DeviceCore
         StartRead(c);
     }
 
-    private void StartRead(VsockConnection c)
-    {
-        if (c.State != ConnectionState.Connected || c.Reading || c.RxBuffer is not null || c.FabricEnded || c.GuestShutReceive)
-            return;
-        var credit = c.GuestCredit;
-        if (credit == 0)
-            return;
-        var buffer = ArrayPool<byte>.Shared.Rent(VsockConnection.ReadSize);
-        c.Reading = true;
-        _ = ReceiveAsync(c, buffer, (int)Math.Min(credit, VsockConnection.ReadSize));
-    }
-
-    private async Task ReceiveAsync(VsockConnection c, byte[] buffer, int size)
-    {
-        try
-        {
-            var read = await c.Fabric!.ReceiveAsync(buffer.AsMemory(0, size)).ConfigureAwait(false);
-            Post(new ReceiveResult(c, buffer, read, null));
-        }
-        catch (VmciException e)
-        {
-            Post(new ReceiveResult(c, buffer, 0, e));
-        }
-        catch (Exception e)
-        {
-            Post(new ReceiveResult(c, buffer, 0, DeviceErrors.Fabric(_cid, e)));
-        }
-    }
-
-    private void Received(ReceiveResult r)
-    {
-        var c = r.Connection;
-        c.Reading = false;
-        if (c.State != ConnectionState.Connected || c.GuestShutReceive || r.Count == 0)
-            ArrayPool<byte>.Shared.Return(r.Buffer);
-        if (c.State != ConnectionState.Connected || c.GuestShutReceive)
-            return;
-        if (r.Error is not null)
-        {
-            Reset(c, $"the fabric end failed: {r.Error.Message}");
-            return;
-        }
-        if (r.Count == 0 && c.Fabric!.PendingReset() is { } fault)
-        {
-            // The other end applied a reset fault first and closed: this is the reset, not a close.
-            Reset(c, $"the fabric end failed: reset by the simulator's fault {fault}");
-            return;
-        }
-        if (r.Count == 0)
-        {
-            c.FabricEnded = true;
-            c.FabricClosed = NativeIo.PeerClosed(c.Fabric!.SocketHandle);
-        }
-        else
-        {
-            c.RxBuffer = r.Buffer;
-            c.RxOffset = 0;
-            c.RxCount = r.Count;
-        }
-        MarkReady(c);
-    }
-
-    private void StartSend(VsockConnection c)
-    {
-        if (c.Sending || c.State != ConnectionState.Connected)
-            return;
-        if (!c.TryTakeChunk(out var chunk))
-        {
-            if (c.GuestShutSend && !c.FabricSendShut)
-                ShutFabricSend(c);
-            return;
-        }
-        c.Sending = true;
-        _ = SendAsync(c, chunk);
-    }
-
-    private async Task SendAsync(VsockConnection c, Chunk chunk)
-    {
-        try
-        {
-            await c.Fabric!.SendAsync(chunk.Data.AsMemory(0, chunk.Count)).ConfigureAwait(false);
-            Post(new SendResult(c, chunk, null));
-        }
-        catch (VmciException e)
-        {
-            Post(new SendResult(c, chunk, e));
-        }
-        catch (Exception e)
-        {
-            Post(new SendResult(c, chunk, DeviceErrors.Fabric(_cid, e)));
-        }
-    }
-
-    private void Sent(SendResult r)
-    {
-        var c = r.Connection;
-        c.Sending = false;
-        ArrayPool<byte>.Shared.Return(r.Chunk.Data);
-        if (c.State != ConnectionState.Connected)
-            return;
-        if (r.Error is not null)
-        {
-            Reset(c, $"the fabric end failed: {r.Error.Message}");
-            return;
-        }
-        c.Forwarded += (uint)r.Chunk.Count;
-        Statistics.BytesToFabric += r.Chunk.Count;
-        if (c.Forwarded - c.ReportedForwarded >= CreditUpdateThreshold)
-            EnqueueControl(c, VsockOp.CreditUpdate);
-        StartSend(c);
-    }
-
-    /// <summary>Everything the guest sent before its SHUTDOWN(SEND) is on the fabric: the fabric peer reads end of stream.</summary>
-    private void ShutFabricSend(VsockConnection c)
-    {
-        c.FabricSendShut = true;
-        // Shut both ways by the guest (its close): as a Linux peer does, answer with RST and forget the connection. The
-        // fabric end is closed at once — not shut down first — so that its peer sees a close, not a half-close.
-        if (c.GuestShutReceive)
-        {
-            Reset(c, null);
-            return;
-        }
-        try
-        {
-            c.Fabric!.ShutdownSend();
-        }
-        catch (VmciException e)
-        {
-            Reset(c, $"the fabric end failed: {e.Message}");
-        }
-    }
-
     /// <summary>Closes a connection: its fabric end, a connector still waiting (answered <paramref name="answer"/>), its buffers.</summary>
     private void Close(VsockConnection c, Errno answer)
     {
@@ -302,6 +168,8 @@ internal sealed partial class DeviceCore
         c.State = ConnectionState.Closed;
         _connections.Remove(c.Key);
         _accepting.Remove(c);
+        _waiting.Remove(c);
+        c.WaitingToRead = c.WaitingToWrite = false;
         if (c.PendingInbound is { } socket)
         {
             c.PendingInbound = null;

@@ -107,7 +107,9 @@ internal sealed partial class DeviceCore : IDisposable
         {
             _frontEnd.DangerousAddRef(ref added);
             var frontEnd = (int)_frontEnd.DangerousGetHandle();
-            Span<Interop.PollFd> fds = stackalloc Interop.PollFd[4];
+            // The front-end, the wake-up eventfd, two kicks, and the fabric sockets the device waits on.
+            var fds = new Interop.PollFd[4 + _settings.MaxConnections];
+            var owners = new VsockConnection?[fds.Length];
             while (!_stopping)
             {
                 fds[0] = new Interop.PollFd { fd = frontEnd, events = Interop.POLLIN };
@@ -118,7 +120,9 @@ internal sealed partial class DeviceCore : IDisposable
                     if (queue.Ready)
                         fds[count++] = new Interop.PollFd { fd = queue.Kick!.Value, events = Interop.POLLIN };
                 }
-                var ready = NativeIo.Poll(fds[..count], NextTimeout());
+                var kicks = count;
+                count = AddWaiting(fds, owners, count);
+                var ready = NativeIo.Poll(fds.AsSpan(0, count), NextTimeout());
                 if (ready < 0)
                     throw DeviceErrors.FrontEndSystem(-ready, _channel.Name, "poll failed");
                 if (fds[0].revents != 0 && !ServeFrontEnd())
@@ -128,10 +132,16 @@ internal sealed partial class DeviceCore : IDisposable
                     Volatile.Write(ref _wakePending, 0);
                     NativeIo.Drain(_wake);
                 }
-                for (var i = 2; i < count; i++)
+                for (var i = 2; i < kicks; i++)
                 {
                     if (fds[i].revents != 0)
                         DrainKick(fds[i].fd);
+                }
+                for (var i = kicks; i < count; i++)
+                {
+                    if (fds[i].revents != 0 && owners[i] is { State: not ConnectionState.Closed } c)
+                        Ready(c, fds[i].revents);
+                    owners[i] = null;
                 }
                 Pump();
             }

@@ -43,6 +43,10 @@ internal static class DeviceErrors
     public static VmciException Fabric(uint cid, Exception e) =>
         VmciError.Create(Errno.EIO, GuestOperation, GuestName(cid), $"fabric operation failed: {e.GetType().Name}: {e.Message}", e);
 
+    /// <summary>A fabric socket's receive or send failed with <paramref name="errno"/> (its connection is reset).</summary>
+    public static VmciException FabricSystem(int errno, string operation, VsockAddress peer) =>
+        VmciError.FromErrno(errno, operation, peer.ToString());
+
     /// <summary>The name of a guest in messages: <c>guest CID 3</c>.</summary>
     public static string GuestName(uint cid) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"guest CID {cid}");
 }

@@ -77,8 +77,14 @@ internal sealed class VsockConnection(ConnectionKey key, uint guestSideCid, Conn
     /// <summary>Chunks waiting to be sent to the fabric; the one being sent is not counted.</summary>
     public int QueuedChunks => _sendQueue.Count;
 
-    /// <summary>A fabric send is in flight.</summary>
+    /// <summary>A fabric send is in flight on the thread pool (the faults path).</summary>
     public bool Sending { get; set; }
+
+    /// <summary>The device polls the fabric socket until it can be read.</summary>
+    public bool WaitingToRead { get; set; }
+
+    /// <summary>The device polls the fabric socket until it can be written.</summary>
+    public bool WaitingToWrite { get; set; }
 
     /// <summary>The guest sent SHUTDOWN with VIRTIO_VSOCK_SHUTDOWN_SEND.</summary>
     public bool GuestShutSend { get; set; }
@@ -110,7 +116,7 @@ internal sealed class VsockConnection(ConnectionKey key, uint guestSideCid, Conn
 
     public int RxCount { get; set; }
 
-    /// <summary>A fabric read is in flight.</summary>
+    /// <summary>A fabric read is in flight on the thread pool (the faults path).</summary>
     public bool Reading { get; set; }
 
     /// <summary>The fabric end reached end of stream.</summary>
@@ -152,6 +158,9 @@ internal sealed class VsockConnection(ConnectionKey key, uint guestSideCid, Conn
         return chunk;
     }
 
+    /// <summary>The oldest queued chunk (it may still grow while it is the last one).</summary>
+    public bool TryPeekChunk(out Chunk chunk) => _sendQueue.TryPeek(out chunk!);
+
     /// <summary>Takes the oldest queued chunk for sending (no more payload is appended to it).</summary>
     public bool TryTakeChunk(out Chunk chunk)
     {
@@ -187,5 +196,9 @@ internal sealed class Chunk(byte[] data)
 {
     public byte[] Data { get; } = data;
 
+    /// <summary>Bytes of payload in <see cref="Data"/>.</summary>
     public int Count { get; set; }
+
+    /// <summary>Bytes of them already sent to the fabric.</summary>
+    public int Offset { get; set; }
 }

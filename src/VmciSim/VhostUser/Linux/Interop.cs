@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Vmci.Sim.VhostUser.Linux;
 
 /// <summary>
-/// The libc calls of the vhost-user device that .NET does not offer: poll(2), recvmsg(2) with SCM_RIGHTS, send(2),
+/// The libc calls of the vhost-user device that .NET does not offer (or not without a thread pool hop): poll(2),
+/// recvmsg(2) with SCM_RIGHTS, recv(2) and send(2) without waiting,
 /// eventfd(2), read(2)/write(2) on an eventfd, mmap(2)/munmap(2), lseek(2), socketpair(2) and close(2). Linux only
 /// (LP64 layouts); every call that can return EINTR is retried by <see cref="NativeIo"/>, not here.
 /// </summary>
@@ -159,6 +160,10 @@ internal static partial class Interop
     /// <summary>sendmsg(2).</summary>
     [LibraryImport(Libc, EntryPoint = "sendmsg", SetLastError = true)]
     internal static unsafe partial nint sendmsg(SafeHandle fd, MsgHdr* msg, int flags);
+
+    /// <summary>recv(2).</summary>
+    [LibraryImport(Libc, EntryPoint = "recv", SetLastError = true)]
+    internal static unsafe partial nint recv(SafeHandle fd, byte* buf, nuint len, int flags);
 
     /// <summary>send(2).</summary>
     [LibraryImport(Libc, EntryPoint = "send", SetLastError = true)]

@@ -132,6 +132,40 @@ internal static unsafe class NativeIo
         }
     }
 
+    /// <summary>recv(2) without waiting, EINTR retried: bytes read (0: end of stream), or -errno (-EAGAIN: nothing there yet).</summary>
+    public static nint Receive(SafeHandle socket, Span<byte> buffer)
+    {
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                var n = Interop.recv(socket, data, (nuint)buffer.Length, Interop.MSG_DONTWAIT);
+                if (n >= 0)
+                    return n;
+                var errno = Interop.LastErrno;
+                if (errno != Interop.EINTR)
+                    return -errno;
+            }
+        }
+    }
+
+    /// <summary>send(2) without waiting and without SIGPIPE, EINTR retried: bytes sent, or -errno (-EAGAIN: the socket is full).</summary>
+    public static nint Send(SafeHandle socket, ReadOnlySpan<byte> buffer)
+    {
+        fixed (byte* data = buffer)
+        {
+            while (true)
+            {
+                var n = Interop.send(socket, data, (nuint)buffer.Length, Interop.MSG_DONTWAIT | Interop.MSG_NOSIGNAL);
+                if (n >= 0)
+                    return n;
+                var errno = Interop.LastErrno;
+                if (errno != Interop.EINTR)
+                    return -errno;
+            }
+        }
+    }
+
     /// <summary>
     /// After end of stream on a Unix stream socket: true when the peer closed it (or shut down its receiving side) —
     /// then the kernel has shut this end's sending side too, and even an empty send(2) fails with EPIPE — false when
