@@ -17,14 +17,15 @@
 # (TMPDIR=/run/tmp, HOME=/run/home); the host's /tmp stays visible, read-only.
 # The output folder (GUEST_OUT, default artifacts/guest) is shared writable at the same path: what the
 # program writes there (JUnit XML, logs) is on the host afterwards, with console.log and program.log.
-# In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock (and, with --fabric, VMCI_GUEST_CID=N).
+# In the guest, eng/guest/run-bundle.sh runs the program with VMCI_BACKEND=vsock (VMCI_TRANSPORT_MODE when set
+# here, and, with --fabric, VMCI_GUEST_CID=N).
 # Several guests at once (e.g. a pair on one fabric): one GUEST_OUT each (a guest locks its output folder);
 # everything else (socket, initramfs, work files) is private to each run.
 #
-# Environment: GUEST_OUT (output folder), GUEST_TIMEOUT (seconds, default 540), GUEST_CACHE (kernel
-# cache, default .cache/guest in the repo), GUEST_KERNEL_VERSION (default: what linux-image-amd64 depends on),
-# GUEST_EXTRA_MODULES (more kernel modules, e.g. vsock_loopback beside the device for a comparison),
-# VMCI_TOOL (with --fabric: the vmci executable; default artifacts/vmci/vmci, the output of
+# Environment: VMCI_TRANSPORT_MODE (passed into the guest), GUEST_OUT (output folder), GUEST_TIMEOUT (seconds,
+# default 540), GUEST_CACHE (kernel cache, default .cache/guest in the repo), GUEST_KERNEL_VERSION (default: what
+# linux-image-amd64 depends on), GUEST_EXTRA_MODULES (more kernel modules, e.g. vsock_loopback beside the device
+# for a comparison), VMCI_TOOL (with --fabric: the vmci executable; default artifacts/vmci/vmci, the output of
 # `dotnet publish src/VmciCli -c Release -r linux-x64 --self-contained -o artifacts/vmci`).
 # Exit code: the program's; 124 when the guest timed out; 125 when the guest never reported one or, with
 # --fabric, when the device could not start or failed.
@@ -130,7 +131,16 @@ transport=vsock_loopback
 for m in virtio_pci 9pnet_virtio 9p "$transport" ${GUEST_EXTRA_MODULES:-}; do add_module "$m"; done
 printf '%s\n' "${order[@]}" >"$root/modules/order"
 printf '%s\n' "$out" "$cwd" "$repo/eng/guest/run-bundle.sh" "$program" "$@" >"$root/command"
-printf '%s\n' "$cid" >"$root/guest-cid" # empty without --fabric
+# The guest starts from an empty environment; these variables are passed in when set (plain words only).
+passed=(VMCI_TRANSPORT_MODE)
+: >"$root/environment"
+for name in "${passed[@]}"; do
+  value="${!name:-}"
+  [[ -n "$value" ]] || continue
+  [[ "$value" =~ ^[A-Za-z0-9_.-]+$ ]] || die "$name='$value': only letters, digits, _ . - are passed into the guest"
+  printf '%s=%s\n' "$name" "$value" >>"$root/environment"
+done
+[[ -z "$cid" ]] || printf 'VMCI_GUEST_CID=%s\n' "$cid" >>"$root/environment"
 
 cat >"$root/init" <<'INIT'
 #!/bin/busybox sh
@@ -145,14 +155,13 @@ echo "guest: vsock modules: $(grep -o -E '^(vsock_loopback|vmw_vsock_virtio_tran
 ip link set lo up
 set --
 { read -r out; read -r cwd; while IFS= read -r a; do set -- "$@" "$a"; done; } </command
-read -r guest_cid </guest-cid
 rc=125
 if mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000 host /mnt/host; then
   mount -t proc proc /mnt/host/proc && mount -t sysfs sys /mnt/host/sys && mount -t devtmpfs dev /mnt/host/dev &&
     mount -t tmpfs run /mnt/host/run && mkdir -p /mnt/host/run/tmp /mnt/host/run/home &&
     mount -t 9p -o trans=virtio,version=9p2000.L,rw,msize=512000 out "/mnt/host$out" &&
     chroot /mnt/host /usr/bin/env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-      HOME=/run/home TMPDIR=/run/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" VMCI_GUEST_CID="$guest_cid" \
+      HOME=/run/home TMPDIR=/run/tmp DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 VMCI_GUEST_OUT="$out" $(cat /environment) \
       /bin/sh -c 'cd "$1" && shift && exec /bin/sh "$@"' guest "$cwd" "$@"
   rc=$?
 else

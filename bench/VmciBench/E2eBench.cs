@@ -8,36 +8,25 @@ using Vmci.Transport;
 namespace VmciBench;
 
 /// <summary>
-/// <c>e2e [--quick] [--guard] [--backend sim|vsock] [--json FILE] [--plot FILE.svg]</c>: one table, one run —
-/// PUSH/PULL throughput at 16 B, 1 KiB, 64 KiB, 1 MiB and REQ/REP round trips for NetMQ tcp loopback (the
-/// baseline), NetMQ vmci (over the simulator, or over the kernel with <c>--backend vsock</c>, guest only) and a
-/// raw length-prefixed Unix domain socket stream (the physical limit); then the scale checks (sim only).
+/// <c>e2e [--quick] [--guard] [--rounds N] [--sizes 16,1024] [--paths tcp,direct,relay,uds] [--no-scale] [--backend sim|vsock] [--json FILE] [--plot FILE.svg]</c>: one table,
+/// one run — PUSH/PULL throughput and CPU per message at 16 B, 1 KiB, 64 KiB, 1 MiB and REQ/REP round trips for NetMQ tcp
+/// loopback (the baseline), NetMQ vmci in direct mode and in relay mode (over the simulator, or over the kernel with
+/// <c>--backend vsock</c>, guest only) and a raw length-prefixed Unix domain socket stream (the physical limit). Paths
+/// alternate round by round (tcp, direct, relay, uds, tcp, ...) so that load from other processes hits them alike; each
+/// figure is the median of its rounds, each ratio the median of the per-round ratios. Then the scale checks (sim only).
 /// </summary>
 public static class E2eBench
 {
-    private static readonly int[] Sizes = [16, 1024, 64 * 1024, 1024 * 1024];
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
     public static int Run(string[] args)
     {
-        var rc = RunOnce(args);
-        if (rc == 1 && args.Contains("--guard"))
-        {
-            // One retry: the guard is for large regressions, and a shared machine can halve any figure for a while.
-            Console.Error.WriteLine("guard: failed once; measuring again before failing");
-            rc = RunOnce(args);
-        }
-        return rc;
-    }
-
-    private static int RunOnce(string[] args)
-    {
-        var quick = args.Contains("--quick");
+        var quick = args.Contains("--quick") || args.Contains("--guard");
         var guard = args.Contains("--guard");
-        quick |= guard;
         var jsonFile = Option(args, "--json");
         var plotFile = Option(args, "--plot");
         var backend = Option(args, "--backend") ?? "sim";
+        var rounds = Option(args, "--rounds") is { } r ? int.Parse(r, CultureInfo.InvariantCulture) : quick ? 7 : 11;
         if (backend is not ("sim" or "vsock"))
         {
             Console.Error.WriteLine($"e2e: --backend {backend}: expected sim or vsock");
@@ -53,41 +42,55 @@ public static class E2eBench
         try
         {
             var fabric = backend == "sim" ? SimFabric.Open(Path.Combine(dir, "fabric")) : null;
-            var vmci = backend == "sim"
-                ? Paths.Vmci("vmci(sim)", fabric!.Join(VmciCid.Host), fabric.Join(VmciCid.FirstGuest), VmciCid.Host)
-                : Paths.Vmci("vmci(vsock)", VmciNetwork.Kernel, VmciNetwork.Kernel, VmciCid.Local);
-            var paths = new[] { Paths.Tcp(), vmci, Paths.Uds(Path.Combine(dir, "raw.sock")) };
-            // Scale first, in a fresh process, so that the memory figures are not blurred by the heap of the table's runs.
-            var scale = fabric is null ? null : ScaleBench.Run(fabric, quick);
-            var table = new Table(paths.Select(p => p.Name).ToArray());
+            BenchPath Vmci(VmciTransportMode mode) => backend == "sim"
+                ? Paths.Vmci($"vmci {mode.ToString().ToLowerInvariant()}", fabric!.Join(VmciCid.Host), fabric.Join(VmciCid.FirstGuest), VmciCid.Host, mode)
+                : Paths.Vmci($"vmci {mode.ToString().ToLowerInvariant()}", VmciNetwork.Kernel, VmciNetwork.Kernel, VmciCid.Local, mode);
+            var paths = new[] { Paths.Tcp(), Vmci(VmciTransportMode.Direct), Vmci(VmciTransportMode.Relay), Paths.Uds(Path.Combine(dir, "raw.sock")) };
+            // --paths: a subset (the first one listed is the baseline of the ratios); the targets need all four.
+            if (Option(args, "--paths") is { } only)
+                paths = [.. only.Split(',').Select(o => paths.First(p => p.Name.Contains(o, StringComparison.Ordinal)))];
+            // Scale first, so that the memory figures are not blurred by the heap of the table's runs.
+            var scale = fabric is null || args.Contains("--no-scale") ? null : ScaleBench.Run(fabric, quick);
+            var table = new Table([.. paths.Select(p => p.Name)]);
             Console.WriteLine();
-            Console.WriteLine($"e2e {(quick ? "quick" : "full")} backend={backend}  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  "
-                + $"{Environment.ProcessorCount} cpus  {System.Runtime.InteropServices.RuntimeInformation.OSDescription}  .NET {Environment.Version}");
-            table.Header();
+            Console.WriteLine($"e2e {(quick ? "quick" : "full")} backend={backend} rounds={rounds}  {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC  "
+                + $"{Environment.ProcessorCount} cpus  load {Load()}  {System.Runtime.InteropServices.RuntimeInformation.OSDescription}  .NET {Environment.Version}");
             var failures = 0;
-            foreach (var size in Sizes)
+            // Warm-up, not counted: the JIT compiles every path's code (tiered compilation) before the first measured round.
+            foreach (var path in paths)
             {
-                long budget = quick ? 24L << 20 : 400L << 20;
-                var count = (int)Math.Clamp(budget / size, 200, quick ? 150_000 : 2_000_000);
-                if (backend == "vsock")
-                    count = Math.Max(100, count / 10); // TCG guests are slow
-                var results = Rounds(paths, p => p.Throughput(size, count / Rounds(quick)), quick, ref failures, r => r.MBPerSec);
-                table.Row($"push/pull {Label(size)} msg/s", results.Select(r => r.MsgPerSec).ToArray(), true, size);
-                table.Row($"push/pull {Label(size)} MB/s", results.Select(r => r.MBPerSec).ToArray(), true, size);
+                Measure(() => path.Throughput(1024, 5000), ref failures);
+                Measure(() => path.RoundTrips(300), ref failures);
             }
-            var trips = backend == "vsock" ? 300 : quick ? 2000 : 20_000;
-            var rtts = Rounds(paths, p => p.RoundTrips(trips / Rounds(quick)), quick, ref failures, r => -r.P50);
-            table.Row("req/rep p50 us", rtts.Select(r => r.P50).ToArray(), false, 0);
-            table.Row("req/rep p99 us", rtts.Select(r => r.P99).ToArray(), false, 0);
-            var checks = Targets.Check(table, vmci.Name);
+            table.Header();
+            var sizes = Option(args, "--sizes") is { } list ? [.. list.Split(',').Select(x => int.Parse(x, CultureInfo.InvariantCulture))] : Targets.Sizes;
+            foreach (var size in sizes)
+            {
+                long budget = quick ? 4L << 20 : 32L << 20;
+                var count = (int)Math.Clamp(budget / size, 200, quick ? 40_000 : 300_000);
+                if (backend == "vsock")
+                    count = Math.Max(50, count / 20); // TCG guests are slow
+                var results = Rounds(paths, p => p.Throughput(size, count), rounds, ref failures);
+                table.Row($"push/pull {Label(size)} msg/s", Each(results, t => t.MsgPerSec), true, size);
+                table.Row($"push/pull {Label(size)} MB/s", Each(results, t => t.MBPerSec), true, size);
+                table.Row($"push/pull {Label(size)} cpu us/msg", Each(results, t => t.CpuUsPerMsg), false, size);
+            }
+            var trips = backend == "vsock" ? 100 : quick ? 400 : 2000;
+            var rtts = Rounds(paths, p => p.RoundTrips(trips), rounds, ref failures);
+            table.Row("req/rep p50 us", Each(rtts, l => l.P50), false, 0);
+            table.Row("req/rep p99 us", Each(rtts, l => l.P99), false, 0);
+            table.Row("req/rep cpu us/trip", Each(rtts, l => l.CpuUsPerTrip), false, 0);
+            var checks = paths.Length == 4 && paths[0].Name == "tcp" ? Targets.Check(table, paths[1].Name, paths[2].Name) : [];
             if (jsonFile is not null)
             {
                 File.WriteAllText(jsonFile, JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["date"] = DateTime.UtcNow.ToString("o", CultureInfo.InvariantCulture),
                     ["cpus"] = Environment.ProcessorCount,
+                    ["load"] = Load(),
                     ["os"] = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
                     ["quick"] = quick,
+                    ["rounds"] = rounds,
                     ["backend"] = backend,
                     ["paths"] = table.Paths,
                     ["rows"] = table.Rows,
@@ -117,24 +120,23 @@ public static class E2eBench
         }
     }
 
-    private static int Rounds(bool quick) => quick ? 3 : 5;
-
-    // Alternating rounds (tcp, vmci, uds, tcp, ...) so that load from other processes hits every path alike;
-    // each path's figure is its median round (by <paramref name="key"/>).
-    private static T[] Rounds<T>(BenchPath[] paths, Func<BenchPath, T> run, bool quick, ref int failures, Func<T, double> key)
+    // Alternating rounds (tcp, direct, relay, uds, tcp, ...): result[path][round].
+    private static T[][] Rounds<T>(BenchPath[] paths, Func<BenchPath, T> run, int rounds, ref int failures)
         where T : struct
     {
-        var samples = paths.Select(_ => new List<T>()).ToArray();
-        for (var round = 0; round < Rounds(quick); round++)
+        var samples = paths.Select(_ => new T[rounds]).ToArray();
+        for (var round = 0; round < rounds; round++)
         {
             for (var i = 0; i < paths.Length; i++)
             {
                 var path = paths[i];
-                samples[i].Add(Measure(() => run(path), ref failures));
+                samples[i][round] = Measure(() => run(path), ref failures);
             }
         }
-        return samples.Select(list => list.OrderBy(key).ElementAt(list.Count / 2)).ToArray();
+        return samples;
     }
+
+    private static double[][] Each<T>(T[][] samples, Func<T, double> value) => [.. samples.Select(s => s.Select(value).ToArray())];
 
     private static T Measure<T>(Func<T> run, ref int failures) where T : struct
     {
@@ -147,6 +149,19 @@ public static class E2eBench
             Console.Error.WriteLine("  FAILED: " + e.Message);
             failures++;
             return default;
+        }
+    }
+
+    /// <summary>The 1-minute load average (Linux), for the record.</summary>
+    internal static string Load()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
         }
     }
 

@@ -9,15 +9,16 @@ namespace VmciBench;
 /// <summary>One way of moving messages: PUSH/PULL throughput and REQ/REP round trips.</summary>
 internal sealed record BenchPath(string Name, Func<int, int, Throughput> Throughput, Func<int, Latency> RoundTrips);
 
-/// <summary>Messages per second and MB/s (10^6 bytes) of one throughput run.</summary>
-internal readonly record struct Throughput(double MsgPerSec, double MBPerSec);
+/// <summary>Messages per second, MB/s (10^6 bytes) and process CPU time per message (µs, both ends) of one throughput run.</summary>
+internal readonly record struct Throughput(double MsgPerSec, double MBPerSec, double CpuUsPerMsg);
 
-/// <summary>Round-trip percentiles in microseconds.</summary>
-internal readonly record struct Latency(double P50, double P99);
+/// <summary>Round-trip percentiles in microseconds, and process CPU time per round trip (µs, both ends).</summary>
+internal readonly record struct Latency(double P50, double P99, double CpuUsPerTrip);
 
 /// <summary>
-/// The three paths. Every wait has a watchdog (<see cref="Watchdog"/>): a stuck row throws a
-/// <see cref="TimeoutException"/> naming the row instead of hanging.
+/// The paths: NetMQ tcp (the baseline), NetMQ over vmci in direct mode and in relay mode, and a raw Unix domain
+/// socket stream (the physical limit). Every wait has a watchdog (<see cref="Watchdog"/>): a stuck row throws a
+/// <see cref="TimeoutException"/> naming the row instead of hanging. CPU time is the whole process's (both ends).
 /// </summary>
 internal static class Paths
 {
@@ -31,14 +32,16 @@ internal static class Paths
         return c => c.Connect(ep);
     });
 
-    public static BenchPath Vmci(string name, IVsockNetwork server, IVsockNetwork client, uint cid) => NetMQPath(name, s =>
+    public static BenchPath Vmci(string name, IVsockNetwork server, IVsockNetwork client, uint cid, VmciTransportMode mode) => NetMQPath(name, s =>
     {
         s.VmciOptions().Network = server;
+        s.VmciOptions().TransportMode = mode;
         s.VmciBind("vmci://*:*");
         var target = $"vmci://{cid}:" + s.VmciLastEndpoint()!.Split(':')[^1];
         return c =>
         {
             c.VmciOptions().Network = client;
+            c.VmciOptions().TransportMode = mode;
             c.VmciConnect(target);
         };
     });
@@ -89,12 +92,14 @@ internal static class Paths
         try
         {
             Receive(pull, row, "the first message"); // the connection is up
+            var cpu = Environment.CpuUsage.TotalTime;
             var watch = Stopwatch.StartNew();
             for (var i = 0; i < count; i++)
                 Receive(pull, row, $"message {i + 1} of {count}");
             watch.Stop();
+            cpu = Environment.CpuUsage.TotalTime - cpu;
             var seconds = watch.Elapsed.TotalSeconds;
-            return new(count / seconds, count * (double)size / seconds / 1e6);
+            return new(count / seconds, count * (double)size / seconds / 1e6, cpu.TotalMicroseconds / count);
         }
         finally
         {
@@ -139,15 +144,19 @@ internal static class Paths
             connect(req);
             var payload = new byte[16];
             var samples = new double[trips];
+            var cpu = TimeSpan.Zero;
             for (var i = -100; i < trips; i++)
             {
+                if (i == 0)
+                    cpu = Environment.CpuUsage.TotalTime;
                 var start = Stopwatch.GetTimestamp();
                 req.SendFrame(payload);
                 Receive(req, row, $"reply {i + 101}");
                 if (i >= 0)
                     samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
             }
-            return Percentiles(samples);
+            cpu = Environment.CpuUsage.TotalTime - cpu;
+            return Percentiles(samples) with { CpuUsPerTrip = cpu.TotalMicroseconds / trips };
         }
         finally
         {
@@ -159,6 +168,6 @@ internal static class Paths
     internal static Latency Percentiles(double[] samples)
     {
         Array.Sort(samples);
-        return new(samples[samples.Length / 2], samples[Math.Min(samples.Length - 1, (int)(samples.Length * 0.99))]);
+        return new(samples[samples.Length / 2], samples[Math.Min(samples.Length - 1, (int)(samples.Length * 0.99))], 0);
     }
 }

@@ -41,14 +41,16 @@ internal static class RawStream
         using var input = new BufferedStream(new NetworkStream(accepted, ownsSocket: false), 64 * 1024);
         var buffer = new byte[size];
         ReadMessage(input, buffer);
+        var cpu = Environment.CpuUsage.TotalTime;
         var watch = Stopwatch.StartNew();
         for (var i = 0; i < count; i++)
             ReadMessage(input, buffer);
         watch.Stop();
+        cpu = Environment.CpuUsage.TotalTime - cpu;
         if (!sender.Join(Paths.Watchdog) || failure is not null)
             throw new TimeoutException($"uds push/pull {E2eBench.Label(size)}: the sender did not end cleanly ({failure?.Message})");
         var seconds = watch.Elapsed.TotalSeconds;
-        return new(count / seconds, count * (double)size / seconds / 1e6);
+        return new(count / seconds, count * (double)size / seconds / 1e6, cpu.TotalMicroseconds / count);
     }
 
     public static Latency RoundTrips(string path, int trips)
@@ -86,8 +88,11 @@ internal static class RawStream
         BinaryPrimitives.WriteInt32LittleEndian(message, 16);
         var reply = new byte[message.Length];
         var samples = new double[trips];
+        var cpu = TimeSpan.Zero;
         for (var i = -100; i < trips; i++)
         {
+            if (i == 0)
+                cpu = Environment.CpuUsage.TotalTime;
             var start = Stopwatch.GetTimestamp();
             client.Send(message);
             var got = 0;
@@ -101,9 +106,10 @@ internal static class RawStream
             if (i >= 0)
                 samples[i] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
+        cpu = Environment.CpuUsage.TotalTime - cpu;
         client.Shutdown(SocketShutdown.Both);
         server.Join(Paths.Watchdog);
-        return Paths.Percentiles(samples);
+        return Paths.Percentiles(samples) with { CpuUsPerTrip = cpu.TotalMicroseconds / trips };
     }
 
     private static void ReadMessage(Stream input, byte[] buffer)

@@ -10,9 +10,10 @@ using Vmci.Transport;
 namespace VmciBench;
 
 /// <summary>
-/// Scale on one simulator fabric: 256 CIDs x 4 listeners; N concurrent connections through the vmci bind relay
-/// into one NetMQ PULL (each a minimal ZMTP 3.0 PUSH peer on a raw sim connection): connect time, RSS, fds,
-/// memory and throughput per connection; and RSS sampled over a long PUSH/PULL run (does memory stay flat?).
+/// Scale on one simulator fabric: 256 CIDs x 4 listeners; N concurrent connections into one NetMQ PULL bound in direct
+/// mode (each a minimal ZMTP 3.0 PUSH peer on a raw sim connection): connect time, RSS, fds, memory and throughput per
+/// connection; many NetMQ sockets each doing one VmciConnect, in both modes (time to every first message, CPU: the
+/// relay's ownership check per connection); and RSS sampled over a long PUSH/PULL run (does memory stay flat?).
 /// </summary>
 internal static class ScaleBench
 {
@@ -40,6 +41,8 @@ internal static class ScaleBench
         foreach (var l in listeners)
             l.Dispose();
         Connections(result, fabric, networks, quick ? 512 : 4096);
+        foreach (var mode in new[] { VmciTransportMode.Direct, VmciTransportMode.Relay })
+            ManyConnects(result, fabric, quick ? 200 : 1000, mode);
         Flat(result, fabric, quick ? 200_000 : 10_000_000);
         return result;
     }
@@ -49,6 +52,8 @@ internal static class ScaleBench
         using var pull = new PullSocket();
         pull.Options.Linger = TimeSpan.Zero;
         pull.VmciOptions().Network = fabric.Join(VmciCid.Host);
+        pull.VmciOptions().TransportMode = VmciTransportMode.Direct;
+        pull.VmciOptions().MaxConnections = n + 64;
         pull.VmciBind("vmci://*:*");
         var port = uint.Parse(pull.VmciLastEndpoint()!.Split(':')[^1], CultureInfo.InvariantCulture);
         var target = new VsockAddress(VmciCid.Host, port);
@@ -58,7 +63,7 @@ internal static class ScaleBench
         var fdsBefore = Fds();
         var connections = new IVsockConnection[n];
         var watch = Stopwatch.StartNew();
-        for (var start = 0; start < n; start += 64) // in waves: the relay's accept backlog is 128, NetMQ's 100
+        for (var start = 0; start < n; start += 64) // in waves: the listener's accept backlog is NetMQ's 100
         {
             var wave = Enumerable.Range(start, Math.Min(64, n - start)).Select(async i =>
             {
@@ -75,10 +80,10 @@ internal static class ScaleBench
         var heap = GC.GetTotalMemory(forceFullCollection: true);
         var fds = Fds();
         var perConnection = (rss - rssBefore) / n;
-        Print(result, "connections", n, $"{n} connections through the relay: {connectMs:F0} ms to connect+handshake ({connectMs * 1000 / n:F0} us each)");
-        Print(result, "rss_per_connection_bytes", perConnection, $"RSS {rssBefore >> 20} -> {rss >> 20} MiB: {perConnection / 1024.0:F1} KiB per connection (target < 64 KiB)");
+        Print(result, "connections", n, $"{n} connections into a direct-mode bind: {connectMs:F0} ms to connect+handshake ({connectMs * 1000 / n:F0} us each)");
+        Print(result, "rss_per_connection_bytes", perConnection, $"RSS {rssBefore >> 20} -> {rss >> 20} MiB: {perConnection / 1024.0:F1} KiB per connection, both ends (target <= 32 KiB)");
         Print(result, "managed_bytes_per_connection", (heap - heapBefore) / n,
-            $"managed heap {heapBefore >> 20} -> {heap >> 20} MiB: {(heap - heapBefore) / n / 1024.0:F1} KiB per connection (relay buffers, tasks, both socket ends)");
+            $"managed heap {heapBefore >> 20} -> {heap >> 20} MiB: {(heap - heapBefore) / n / 1024.0:F1} KiB per connection (NetMQ session, engine and pipes, both socket ends)");
         Print(result, "fds_per_connection", (fds - fdsBefore) / (double)n, $"fds {fdsBefore} -> {fds} ({(fds - fdsBefore) / (double)n:F1} per connection, both ends in this process)");
         result["connect_ms"] = connectMs;
         result["peak_rss_bytes"] = Hwm();
@@ -106,6 +111,74 @@ internal static class ScaleBench
         Print(result, "peak_rss_bytes", Hwm(), $"peak RSS (VmHWM) {Hwm() >> 20} MiB");
         foreach (var c in connections)
             c.Dispose();
+    }
+
+    // n NetMQ PUSH sockets, one VmciConnect each, into one PULL: the time until every one has delivered its first message,
+    // and the process CPU it took. In relay mode each connection passes the loopback ownership check.
+    private static void ManyConnects(Dictionary<string, object> result, SimFabric fabric, int n, VmciTransportMode mode)
+    {
+        var name = mode.ToString().ToLowerInvariant();
+        using var pull = new PullSocket();
+        pull.Options.Linger = TimeSpan.Zero;
+        pull.VmciOptions().Network = fabric.Join(VmciCid.Host);
+        pull.VmciOptions().TransportMode = mode;
+        pull.VmciBind("vmci://*:*");
+        var target = "vmci://2:" + pull.VmciLastEndpoint()!.Split(':')[^1];
+        var guest = fabric.Join(VmciCid.FirstGuest);
+        var pushes = new List<PushSocket>(n);
+        var cpu = Environment.CpuUsage.TotalTime;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            for (var i = 0; i < n; i++)
+            {
+                var push = new PushSocket();
+                pushes.Add(push);
+                push.Options.Linger = TimeSpan.Zero;
+                push.VmciOptions().Network = guest;
+                push.VmciOptions().TransportMode = mode;
+                push.VmciConnect(target);
+                push.SendFrame("hello");
+            }
+            for (var i = 0; i < n; i++)
+            {
+                if (!pull.TryReceiveFrameBytes(Paths.Watchdog, out _))
+                    throw new TimeoutException($"scale connects ({name}): first message {i + 1} of {n} did not arrive within {Paths.Watchdog.TotalSeconds:F0} s");
+            }
+        }
+        finally
+        {
+            foreach (var push in pushes)
+                push.Dispose();
+        }
+        var ms = watch.Elapsed.TotalMilliseconds;
+        cpu = Environment.CpuUsage.TotalTime - cpu;
+        if (mode == VmciTransportMode.Relay)
+            OwnershipCheck(result);
+        Print(result, $"connects_{name}_ms", ms, $"{n} NetMQ sockets x 1 VmciConnect ({name}): every first message after {ms:F0} ms, {cpu.TotalMilliseconds:F0} ms CPU ({cpu.TotalMicroseconds / n:F0} us per connect)");
+        result[$"connects_{name}_cpu_ms"] = cpu.TotalMilliseconds;
+    }
+
+    // The relay's loopback ownership check alone, with this process's descriptors as they are: one netlink lookup plus the
+    // descriptor scan.
+    private static void OwnershipCheck(Dictionary<string, object> result)
+    {
+        using var listener = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        listener.Bind(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, 0));
+        listener.Listen();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndPoint!).Port;
+        using var own = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.InterNetwork, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+        own.Connect(System.Net.IPAddress.Loopback, port);
+        using var accepted = listener.Accept();
+        const int Checks = 200;
+        var watch = Stopwatch.StartNew();
+        for (var i = 0; i < Checks; i++)
+        {
+            if (!Vmci.Transport.Internal.LoopbackOwnership.IsOwnConnection(accepted, port))
+                throw new InvalidOperationException("scale: the ownership check refused this process's own connection");
+        }
+        var us = watch.Elapsed.TotalMicroseconds / Checks;
+        Print(result, "ownership_check_us", us, $"relay ownership check: {us:F0} us per connection at {Fds()} descriptors (netlink lookup + descriptor scan)");
     }
 
     private static void Flat(Dictionary<string, object> result, SimFabric fabric, int count)

@@ -3,8 +3,8 @@
 # eng/guest-run.sh, or a VMware VM (a Vagrant provisioner calls this same script). It knows nothing about
 # the hypervisor: it makes sure a vsock transport is loaded — one already loaded is kept (the QEMU guest on a
 # simulator fabric comes with vmw_vsock_virtio_transport and must not get vsock_loopback), else
-# vmw_vsock_vmci_transport under VMware, else vsock_loopback — runs the program with VMCI_BACKEND=vsock and
-# writes into the output folder:
+# vmw_vsock_vmci_transport under VMware, else vsock_loopback — runs the program with VMCI_BACKEND=vsock
+# (VMCI_TRANSPORT_MODE, direct or relay, is passed on from the environment) and writes into the output folder:
 #   program.log  (the program's stdout and stderr, also echoed here)
 #   exit-code    (the program's exit code)
 #
@@ -51,6 +51,7 @@ if [ -z "$transport" ]; then
   exit 125
 fi
 echo "run-bundle: vsock transport: $transport; /dev/vsock: $([ -e /dev/vsock ] && echo present || echo absent)"
+echo "run-bundle: VMCI_TRANSPORT_MODE=${VMCI_TRANSPORT_MODE:-} (empty: direct, the default)"
 
 program="$1"
 shift

@@ -5,6 +5,8 @@ namespace Vmci;
 /// </summary>
 public enum Errno
 {
+    /// <summary>Operation not permitted.</summary>
+    EPERM = 1,
     /// <summary>No such file or directory; for endpoints: no such endpoint is bound or connected.</summary>
     ENOENT = 2,
     /// <summary>Interrupted system call.</summary>
@@ -15,18 +17,38 @@ public enum Errno
     EBADF = 9,
     /// <summary>Resource temporarily unavailable.</summary>
     EAGAIN = 11,
+    /// <summary>Out of memory.</summary>
+    ENOMEM = 12,
     /// <summary>Permission denied (privileged port, or a fabric the caller does not own).</summary>
     EACCES = 13,
+    /// <summary>File exists.</summary>
+    EEXIST = 17,
     /// <summary>No such device: no vsock transport for the CID, or no local CID.</summary>
     ENODEV = 19,
+    /// <summary>Not a directory (a fabric path whose parent is a file).</summary>
+    ENOTDIR = 20,
+    /// <summary>Is a directory (a directory where a fabric file should be).</summary>
+    EISDIR = 21,
     /// <summary>Invalid argument (malformed endpoint, bad option length, listen without bind).</summary>
     EINVAL = 22,
+    /// <summary>Too many open files in the system.</summary>
+    ENFILE = 23,
     /// <summary>Too many open files.</summary>
     EMFILE = 24,
+    /// <summary>No space left on device.</summary>
+    ENOSPC = 28,
     /// <summary>Broken pipe: sending after the connection was shut down.</summary>
     EPIPE = 32,
     /// <summary>Result out of range (connect timeout that a timeval cannot hold).</summary>
     ERANGE = 34,
+    /// <summary>File name too long (a socket path longer than sun_path).</summary>
+    ENAMETOOLONG = 36,
+    /// <summary>Too many levels of symbolic links (a link where the simulator refuses one).</summary>
+    ELOOP = 40,
+    /// <summary>Protocol error: a peer broke the wire protocol.</summary>
+    EPROTO = 71,
+    /// <summary>Message too long.</summary>
+    EMSGSIZE = 90,
     /// <summary>Protocol not available: an unknown socket option.</summary>
     ENOPROTOOPT = 92,
     /// <summary>Protocol not supported: an endpoint scheme other than vmci.</summary>
@@ -45,6 +67,8 @@ public enum Errno
     ECONNABORTED = 103,
     /// <summary>Connection reset by peer; on vsock also "nobody listens on that port".</summary>
     ECONNRESET = 104,
+    /// <summary>No buffer space available.</summary>
+    ENOBUFS = 105,
     /// <summary>The socket is not connected.</summary>
     ENOTCONN = 107,
     /// <summary>Connection timed out.</summary>

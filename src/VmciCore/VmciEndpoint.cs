@@ -41,7 +41,7 @@ public readonly record struct VmciEndpoint
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         var (errno, rule) = TryParseCore(endpoint, out var result);
-        return errno is { } e ? throw VmciError.Create(e, "parse", endpoint, rule) : result;
+        return errno is { } e ? throw VmciError.Create(e, VmciOperation.Parse, endpoint, rule) : result;
     }
 
     /// <summary>Parses an endpoint; false when <see cref="Parse"/> would throw.</summary>

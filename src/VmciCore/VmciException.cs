@@ -2,11 +2,11 @@ namespace Vmci;
 
 /// <summary>
 /// The one error type of every vmci operation: the errno, the operation and the endpoint it concerned.
-/// Created only by <see cref="VmciError.Create"/>.
+/// Created only by <see cref="VmciError"/>.
 /// </summary>
 public sealed class VmciException : IOException
 {
-    internal VmciException(Errno errno, string operation, string? endpoint, string message, Exception? inner)
+    internal VmciException(Errno errno, VmciOperation operation, string? endpoint, string message, Exception? inner)
         : base(message, inner)
     {
         Errno = errno;
@@ -18,9 +18,9 @@ public sealed class VmciException : IOException
     /// <summary>The errno, with its Linux number.</summary>
     public Errno Errno { get; }
 
-    /// <summary>The operation that failed: <c>parse</c>, <c>bind</c>, <c>connect</c>, <c>accept</c>, <c>send</c>, …</summary>
-    public string Operation { get; }
+    /// <summary>The operation that failed.</summary>
+    public VmciOperation Operation { get; }
 
-    /// <summary>The endpoint or address the operation concerned, as the caller gave it; null when there was none.</summary>
+    /// <summary>The endpoint, address or path the operation concerned, as the caller gave it; null when there was none.</summary>
     public string? Endpoint { get; }
 }

@@ -28,6 +28,9 @@ public sealed record VsockOptions
     /// <summary>The kernel's default maximum buffer size: 256 KiB.</summary>
     public const ulong DefaultBufferMaxSize = 256 * 1024;
 
+    /// <summary>The largest connect timeout the kernel takes, in milliseconds (MAX_SCHEDULE_TIMEOUT / HZ seconds, conservatively).</summary>
+    public const ulong MaxConnectTimeoutMilliseconds = (ulong)int.MaxValue / 1000 * 1000;
+
     /// <summary>The kernel's default connect timeout: 2 seconds.</summary>
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(2);
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 using Vmci.Sim.Internal;
 using Vmci.Sim.Unix;
 
@@ -12,16 +13,13 @@ namespace Vmci.Sim;
 /// <remarks>See docs/simulator.md for the file layout, the protocol and the differences from the kernel.</remarks>
 public sealed class SimFabric
 {
-    /// <summary>The environment variable naming the fabric directory.</summary>
-    public const string FabricVariable = "VMCI_SIM_FABRIC";
-
     private readonly FabricLayout _layout;
     private SimFaults? _faults;
 
-    private SimFabric(string directory)
+    private SimFabric(string directory, FabricAccess access)
     {
         Directory = directory;
-        _layout = new FabricLayout(directory);
+        _layout = new FabricLayout(directory, access);
     }
 
     /// <summary>The fabric directory (absolute).</summary>
@@ -35,18 +33,16 @@ public sealed class SimFabric
     {
         get
         {
-            try
-            {
-                return File.ReadAllText(_layout.TopologyFile).Trim() switch
-                {
-                    "vmware" => SimTopology.Vmware,
-                    _ => SimTopology.Open,
-                };
-            }
-            catch (FileNotFoundException)
-            {
+            var errno = UnixFiles.ReadSmall(_layout.TopologyFile, 64, out var bytes);
+            if (errno == Interop.ENOENT)
                 return SimTopology.Open;
-            }
+            if (errno != 0)
+                throw FabricEntries.FileError(errno, VmciOperation.ChangeFabric, _layout.TopologyFile, 64);
+            return Encoding.ASCII.GetString(bytes).Trim() switch
+            {
+                "vmware" => SimTopology.Vmware,
+                _ => SimTopology.Open,
+            };
         }
         set
         {
@@ -54,12 +50,13 @@ public sealed class SimFabric
             {
                 SimTopology.Open => "open\n",
                 SimTopology.Vmware => "vmware\n",
-                _ => throw VmciError.Create(Errno.EINVAL, "set topology", Directory, $"unknown topology {(int)value}"),
+                _ => throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, Directory, $"unknown topology {(int)value}"),
             };
-            // Write-then-rename: readers in other processes see the old or the new file, never half of one.
-            var temporary = _layout.TopologyFile + "." + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + ".tmp";
-            File.WriteAllText(temporary, text);
-            File.Move(temporary, _layout.TopologyFile, overwrite: true);
+            // A new file under a random name, renamed over the old one: readers in other processes see the old or the new
+            // file, never half of one, and a link planted at the name is replaced, not followed.
+            var errno = UnixFiles.WriteReplacing(_layout.TopologyFile, Encoding.ASCII.GetBytes(text), _layout.Access.FileMode);
+            if (errno != 0)
+                throw FabricEntries.FileError(errno, VmciOperation.ChangeFabric, _layout.TopologyFile, 0);
         }
     }
 
@@ -82,68 +79,58 @@ public sealed class SimFabric
     /// </summary>
     /// <param name="directory">The fabric directory, or null for the default.</param>
     /// <exception cref="VmciException">EINVAL when socket paths under the directory would not fit sun_path;
-    /// EACCES when the default directory in the shared temp directory is open to other users.</exception>
+    /// EACCES when the default directory is not a directory of the effective user with mode 0700 (lstat: a link is
+    /// refused), or when a shared directory lets others write it without the sticky bit; ENOTDIR for a file.</exception>
     public static SimFabric Open(string? directory = null)
     {
-        var isDefault = string.IsNullOrEmpty(directory) && string.IsNullOrEmpty(Environment.GetEnvironmentVariable(FabricVariable))
-            && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR"));
-        var path = Path.GetFullPath(directory is { Length: > 0 } ? directory : DefaultDirectory());
-        var fabric = new SimFabric(path);
-        fabric._layout.CheckSocketPathLength();
-        try
-        {
-            UnixPlatform.CreatePrivateDirectory(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw VmciError.Create(Errno.EACCES, "open fabric", path, $"cannot create the fabric directory: {e.Message}", e);
-        }
-        if (isDefault && UnixPlatform.IsShared(path))
-            throw VmciError.Create(Errno.EACCES, "open fabric", path,
-                "the default fabric in the shared temp directory must be private to its owner (mode 0700); fix its mode or set VMCI_SIM_FABRIC");
-        return fabric;
+        var named = directory is { Length: > 0 } ? directory : SimSettings.FromEnvironment().Fabric;
+        var path = Path.GetFullPath(named is { Length: > 0 } ? named : DefaultDirectory());
+        new FabricLayout(path, FabricAccess.Private).CheckSocketPathLength();
+        return new SimFabric(path, FabricAccess.Open(path, isDefault: named is not { Length: > 0 }));
     }
 
-    /// <summary>The directory <see cref="Open"/> uses when given none.</summary>
-    public static string DefaultDirectory()
-    {
-        if (Environment.GetEnvironmentVariable(FabricVariable) is { Length: > 0 } fromVariable)
-            return fromVariable;
-        if (Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime)
-            return Path.Combine(runtime, "vmci-sim");
-        var user = UnixPlatform.UserId?.ToString(CultureInfo.InvariantCulture) ?? Environment.UserName;
-        return Path.Combine(Path.GetTempPath(), "vmci-sim-" + user);
-    }
+    /// <summary>
+    /// The directory used when neither a directory nor <c>VMCI_SIM_FABRIC</c> names one: <c>$XDG_RUNTIME_DIR/vmci-sim</c>,
+    /// else <c>&lt;temp&gt;/vmci-sim-&lt;uid&gt;</c>.
+    /// </summary>
+    public static string DefaultDirectory() =>
+        Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime
+            ? Path.Combine(runtime, "vmci-sim")
+            : TempDirectoryDefault();
+
+    private static string TempDirectoryDefault() =>
+        Path.Combine(Path.GetTempPath(), "vmci-sim-" + (UnixFiles.EffectiveUserId != UnixFiles.UnknownUid
+            ? UnixFiles.EffectiveUserId.ToString(CultureInfo.InvariantCulture) : Environment.UserName));
 
     /// <summary>
     /// Joins the fabric as machine <paramref name="cid"/> (creating its directory): the returned network's local
     /// CID is <paramref name="cid"/>. One process may join several CIDs; several processes may join the same CID
     /// (they then share its port space, like processes of one VM).
     /// </summary>
-    /// <exception cref="VmciException">EINVAL for CID 0 (hypervisor), 1 (loopback) and 0xFFFFFFFF (any): no machine has them.</exception>
+    /// <exception cref="VmciException">EINVAL for CID 0 (hypervisor), 1 (loopback) and 0xFFFFFFFF (any): no machine has them;
+    /// ELOOP when the machine's directory is a symbolic link, EACCES when it belongs to another user.</exception>
     public SimNetwork Join(uint cid)
     {
         if (cid is VmciCid.Hypervisor or VmciCid.Local or VmciCid.Any)
-            throw VmciError.Create(Errno.EINVAL, "join", Directory,
-                $"CID {cid} cannot be a machine's CID (0 is the hypervisor, 1 loopback, 4294967295 any); use 2 for the host, 3 or more for guests");
-        UnixPlatform.CreatePrivateDirectory(_layout.MachineDirectory(cid));
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.JoinFabric, Directory, $"CID {cid}: {SimSettings.MachineCidRule}");
+        _layout.Access.EnsureMachine(_layout.MachineDirectory(cid), cid, VmciOperation.JoinFabric);
         return new SimNetwork(this, cid);
     }
 
-    /// <summary>The machines of the fabric and their listeners, read from disk; stale listeners are probed and marked.</summary>
+    /// <summary>
+    /// The machines of the fabric and their listeners, read from disk; stale listeners are probed and marked. Entries
+    /// that are links, and machine directories of other users that cannot be read, are left out (never followed).
+    /// </summary>
+    /// <exception cref="VmciException">The fabric directory cannot be read (EACCES, ENOENT).</exception>
     public IReadOnlyList<SimMachineInfo> Snapshot()
     {
         var machines = new List<SimMachineInfo>();
-        foreach (var machineDir in System.IO.Directory.EnumerateDirectories(Directory))
+        foreach (var (cid, machineDir) in FabricEntries.Machines(_layout))
         {
-            if (!FabricLayout.TryParseNumber(Path.GetFileName(machineDir), out var cid))
-                continue;
             var listeners = new List<SimListenerInfo>();
-            foreach (var file in System.IO.Directory.EnumerateFiles(machineDir))
+            foreach (var (port, file) in FabricEntries.Ports(machineDir))
             {
-                if (!FabricLayout.TryParseNumber(Path.GetFileName(file), out var port))
-                    continue;
-                var bound = SocketFiles.ReadBound(_layout.BoundFile(cid, port));
+                var bound = SocketFiles.ReadBound(file + ".bound");
                 var stale = SocketFiles.ProbeFile(file) != SocketFiles.Probe.Live;
                 listeners.Add(new SimListenerInfo(new VsockAddress(bound?.Cid ?? VmciCid.Any, port), bound?.ProcessId ?? 0, stale));
             }
@@ -152,5 +139,23 @@ public sealed class SimFabric
         }
         machines.Sort((a, b) => a.Cid.CompareTo(b.Cid));
         return machines;
+    }
+
+    /// <summary>
+    /// Removes what dead participants left: socket files nobody listens on any more (a killed listener's; probed,
+    /// under the machine's lock), their <c>.bound</c> files, orphaned <c>.bound</c> files and temporary entries older
+    /// than a minute. Never follows a link; touches only machine directories of the caller's own user.
+    /// </summary>
+    /// <returns>What was removed, relative to the fabric directory (<c>5/40001</c>, <c>5/40001.bound</c>, …).</returns>
+    /// <exception cref="VmciException">The fabric directory cannot be read (EACCES, ENOENT).</exception>
+    public IReadOnlyList<string> Prune()
+    {
+        var removed = new List<string>();
+        foreach (var (cid, machineDir) in FabricEntries.Machines(_layout))
+        {
+            if (FabricAccess.CheckMachine(machineDir, cid) is null)
+                removed.AddRange(StalePruner.Prune(machineDir, probeAll: true).Select(p => System.IO.Path.GetRelativePath(Directory, p)));
+        }
+        return removed;
     }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Net.Sockets;
 using Vmci.Sim.Internal;
 
@@ -7,16 +6,10 @@ namespace Vmci.Sim;
 /// <summary>
 /// One simulated machine's view of a <see cref="SimFabric"/>: the vsock backend seam implemented over Unix domain
 /// sockets, with the kernel's observable rules (SPEC §5, §7). Obtain it from <see cref="SimFabric.Join"/> or
-/// <see cref="FromEnvironment"/>.
+/// <see cref="SimSettings.Join"/>.
 /// </summary>
 public sealed class SimNetwork : IVsockNetwork
 {
-    /// <summary>The environment variable giving the local CID. <remarks>Defaults to 2, the host.</remarks></summary>
-    public const string CidVariable = "VMCI_SIM_CID";
-
-    /// <summary>The environment variable giving the topology (<c>open</c> or <c>vmware</c>); when set it is written to the fabric.</summary>
-    public const string TopologyVariable = "VMCI_SIM_TOPOLOGY";
-
     /// <summary>How long a connect waits in place for the listener's answer before waiting asynchronously.</summary>
     private const int ReplyGraceMicroseconds = 1000;
 
@@ -37,31 +30,6 @@ public sealed class SimNetwork : IVsockNetwork
 
     /// <inheritdoc/>
     public string Name => "sim";
-
-    /// <summary>
-    /// The network described by the environment: fabric <c>VMCI_SIM_FABRIC</c> (see <see cref="SimFabric.Open"/>),
-    /// CID <c>VMCI_SIM_CID</c> (default 2, the host), topology <c>VMCI_SIM_TOPOLOGY</c> (<c>open</c> or <c>vmware</c>;
-    /// when unset, the fabric's stored topology, itself <c>open</c> by default).
-    /// </summary>
-    /// <exception cref="VmciException">EINVAL for a malformed variable.</exception>
-    public static SimNetwork FromEnvironment()
-    {
-        var fabric = SimFabric.Open();
-        var cid = VmciCid.Host;
-        if (Environment.GetEnvironmentVariable(CidVariable) is { Length: > 0 } cidText
-            && !uint.TryParse(cidText, NumberStyles.None, CultureInfo.InvariantCulture, out cid))
-            throw VmciError.Create(Errno.EINVAL, "configure", CidVariable, $"'{cidText}' is not a decimal CID");
-        if (Environment.GetEnvironmentVariable(TopologyVariable) is { Length: > 0 } topologyText)
-        {
-            fabric.Topology = topologyText.Trim().ToLowerInvariant() switch
-            {
-                "open" => SimTopology.Open,
-                "vmware" => SimTopology.Vmware,
-                _ => throw VmciError.Create(Errno.EINVAL, "configure", TopologyVariable, $"'{topologyText}' is not 'open' or 'vmware'"),
-            };
-        }
-        return fabric.Join(cid);
-    }
 
     /// <inheritdoc/>
     /// <remarks>After a CID change fault (a VM restored under another CID) this is the new CID.</remarks>
@@ -89,19 +57,23 @@ public sealed class SimNetwork : IVsockNetwork
         Fabric.FaultState.Refresh();
         var localCid = Machine;
         if (address.Cid != VmciCid.Any && address.Cid != localCid && address.Cid != VmciCid.Local)
-            throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
+            throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
                 $"CID {address.Cid} is not local (this machine is CID {localCid}; bind to *, {localCid} or 1)");
         if (File.Exists(_layout.GatewayPath(localCid)) && SocketFiles.ProbeFile(_layout.GatewayPath(localCid)) == SocketFiles.Probe.Live)
-            throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
+            throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
                 $"CID {localCid} is a real guest served by a vhost-user device: its ports are bound inside the guest");
         var model = OptionsModel(options);
+        var machineDirectory = _layout.MachineDirectory(localCid);
+        if (FabricAccess.CheckMachine(machineDirectory, localCid) is { } refusal)
+            throw refusal(VmciOperation.Bind);
+        StalePruner.BeforeBind(machineDirectory);
         if (address.Port != VmciPort.Any)
         {
             if (address.Port <= VmciPort.LastReserved && !Fabric.CanBindPrivilegedPorts())
-                throw VmciError.Create(Errno.EACCES, "bind", endpoint,
+                throw VmciError.Create(Errno.EACCES, VmciOperation.Bind, endpoint,
                     $"port {address.Port} is at most {VmciPort.LastReserved} and the process lacks CAP_NET_BIND_SERVICE");
             var socket = SocketFiles.TryBind(_layout, localCid, address.Port, address.Cid)
-                ?? throw VmciError.Create(Errno.EADDRINUSE, "bind", endpoint, $"port {address.Port} of CID {localCid} is already bound");
+                ?? throw VmciError.Create(Errno.EADDRINUSE, VmciOperation.Bind, endpoint, $"port {address.Port} of CID {localCid} is already bound");
             return new SimListener(socket, _layout, localCid, address, model, backlog, Fabric.FaultState);
         }
         for (var i = 0; i < PortAllocator.MaxRetries; i++)
@@ -110,7 +82,7 @@ public sealed class SimNetwork : IVsockNetwork
             if (SocketFiles.TryBind(_layout, localCid, port, address.Cid) is { } socket)
                 return new SimListener(socket, _layout, localCid, address with { Port = port }, model, backlog, Fabric.FaultState);
         }
-        throw VmciError.Create(Errno.EADDRNOTAVAIL, "bind", endpoint,
+        throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
             $"no free ephemeral port of CID {localCid} after {PortAllocator.MaxRetries} tries");
     }
 
@@ -135,16 +107,16 @@ public sealed class SimNetwork : IVsockNetwork
         var endpoint = remote.ToString();
         var model = OptionsModel(options);
         if (cancellationToken.IsCancellationRequested)
-            throw VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller");
+            throw VmciError.Create(Errno.ECANCELED, VmciOperation.Connect, endpoint, "cancelled by the caller");
         var faults = Fabric.FaultState;
         var localCid = faults.Refresh().Faults.Count == 0 ? LocalCid : Machine;
         var machine = remote.Cid == VmciCid.Local ? localCid : remote.Cid;
         if (machine is VmciCid.Hypervisor or VmciCid.Any)
-            throw VmciError.Create(Errno.ENODEV, "connect", endpoint, $"no transport reaches CID {remote.Cid}");
+            throw VmciError.Create(Errno.ENODEV, VmciOperation.Connect, endpoint, $"no transport reaches CID {remote.Cid}");
         if (faults.Active)
             await ConnectFaultsAsync(faults, localCid, machine, endpoint, model, cancellationToken).ConfigureAwait(false);
         if (localCid >= VmciCid.FirstGuest && machine >= VmciCid.FirstGuest && machine != localCid && Fabric.Topology == SimTopology.Vmware)
-            throw VmciError.Create(Errno.ENETUNREACH, "connect", endpoint,
+            throw VmciError.Create(Errno.ENETUNREACH, VmciOperation.Connect, endpoint,
                 $"the vmware topology lets guest CID {localCid} reach the host (2) and itself only, not guest {machine}");
 
         var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : localCid, sourcePort ?? Fabric.Ports.Next());
@@ -173,11 +145,11 @@ public sealed class SimNetwork : IVsockNetwork
                 }
                 var read = await socket.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, deadline.Token).ConfigureAwait(false);
                 if (read == 0)
-                    throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, "the listener closed the connection during the handshake");
+                    throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, "the listener closed the connection during the handshake");
                 length += read;
             }
             if (Handshake.ParseReply(reply) is { } refused)
-                throw VmciError.Create(refused, "connect", endpoint, refused == Errno.ECONNRESET
+                throw VmciError.Create(refused, VmciOperation.Connect, endpoint, refused == Errno.ECONNRESET
                     ? $"nobody listens on port {remote.Port} of CID {remote.Cid} (or its backlog is full)" : "refused by the listener");
             // getsockname of a connecting socket: the kernel auto-binds it to (any, ephemeral port) and keeps any.
             return new SimConnection(socket, local with { Cid = VmciCid.Any }, remote, model, faults, localCid, machine);
@@ -189,11 +161,11 @@ public sealed class SimNetwork : IVsockNetwork
             {
                 VmciException v => v,
                 OperationCanceledException when cancellationToken.IsCancellationRequested =>
-                    VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller", e),
+                    VmciError.Create(Errno.ECANCELED, VmciOperation.Connect, endpoint, "cancelled by the caller", e),
                 OperationCanceledException =>
-                    VmciError.Create(Errno.ETIMEDOUT, "connect", endpoint, $"no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e),
+                    VmciError.Create(Errno.ETIMEDOUT, VmciOperation.Connect, endpoint, $"no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e),
                 SocketException s => ConnectFailure(s, machine, remote, endpoint),
-                _ => VmciError.Create(Errno.EIO, "connect", endpoint, e.Message, e),
+                _ => VmciError.From(e, VmciOperation.Connect, endpoint),
             };
         }
         finally
@@ -209,7 +181,7 @@ public sealed class SimNetwork : IVsockNetwork
     private static async ValueTask ConnectFaultsAsync(FaultState faults, uint source, uint machine, string endpoint, VsockBufferModel model, CancellationToken cancellationToken)
     {
         if (faults.Current.IsRefused(source, machine))
-            throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
+            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
         if (!faults.Current.IsStalled(source, machine))
             return;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -220,15 +192,15 @@ public sealed class SimNetwork : IVsockNetwork
         }
         catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
-            throw VmciError.Create(Errno.ECANCELED, "connect", endpoint, "cancelled by the caller", e);
+            throw VmciError.Create(Errno.ECANCELED, VmciOperation.Connect, endpoint, "cancelled by the caller", e);
         }
         catch (OperationCanceledException e)
         {
-            throw VmciError.Create(Errno.ETIMEDOUT, "connect", endpoint,
+            throw VmciError.Create(Errno.ETIMEDOUT, VmciOperation.Connect, endpoint,
                 $"CID {source} and CID {machine} are partitioned or paused (simulator fault): no answer within the connect timeout ({model.ConnectTimeoutMilliseconds} ms)", e);
         }
         if (faults.Current.IsRefused(source, machine))
-            throw VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
+            throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {machine} refuses new connections (simulator fault refuse)");
     }
 
     /// <summary>
@@ -270,14 +242,14 @@ public sealed class SimNetwork : IVsockNetwork
     private VmciException ConnectFailure(SocketException e, uint machine, VsockAddress remote, string endpoint)
     {
         if (e.SocketErrorCode is SocketError.ConnectionRefused)
-            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid} (a stale socket file)", e);
+            return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid} (a stale socket file)", e);
         if (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
-            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"the backlog of port {remote.Port} of CID {remote.Cid} is full", e);
+            return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"the backlog of port {remote.Port} of CID {remote.Cid} is full", e);
         if (!_layout.MachineExists(machine))
-            return VmciError.Create(Errno.ENODEV, "connect", endpoint, $"no machine has CID {machine} in fabric {_layout.Root}", e);
+            return VmciError.Create(Errno.ENODEV, VmciOperation.Connect, endpoint, $"no machine has CID {machine} in fabric {_layout.Root}", e);
         if (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionReset)
-            return VmciError.Create(Errno.ECONNRESET, "connect", endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid}", e);
-        return VmciError.FromSocketException(e, "connect", endpoint);
+            return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid}", e);
+        return VmciError.From(e, VmciOperation.Connect, endpoint);
     }
 
     private static VsockBufferModel OptionsModel(VsockOptions? options)

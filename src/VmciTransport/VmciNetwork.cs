@@ -1,3 +1,5 @@
+using Vmci.Vsock;
+
 namespace Vmci.Transport;
 
 /// <summary>
@@ -9,9 +11,6 @@ namespace Vmci.Transport;
 /// </summary>
 public static class VmciNetwork
 {
-    /// <summary>The environment variable that selects the default backend.</summary>
-    public const string BackendVariable = "VMCI_BACKEND";
-
     private static readonly Lock Gate = new();
     private static IVsockNetwork? s_default;
     private static IVsockNetwork? s_kernel;
@@ -54,26 +53,17 @@ public static class VmciNetwork
         Sim.SimFabric.Open(fabricDirectory).Join(cid);
 
     /// <summary>
-    /// The backend named by <c>VMCI_BACKEND</c>: <c>sim</c> (or unset/empty) → the simulator configured by
-    /// <c>VMCI_SIM_FABRIC</c>, <c>VMCI_SIM_CID</c> and <c>VMCI_SIM_TOPOLOGY</c>; <c>vsock</c> → <see cref="Kernel"/>.
+    /// The backend the environment names (<see cref="VmciSettings.FromEnvironment"/>): <c>VMCI_BACKEND=sim</c> (or
+    /// unset) → the simulator configured by <c>VMCI_SIM_FABRIC</c>, <c>VMCI_SIM_CID</c> and <c>VMCI_SIM_TOPOLOGY</c>;
+    /// <c>vsock</c> → <see cref="Kernel"/>.
     /// </summary>
-    /// <exception cref="VmciException">EINVAL for any other value, naming the variable and the allowed values.</exception>
-    public static IVsockNetwork FromEnvironment()
-    {
-        var value = Environment.GetEnvironmentVariable(BackendVariable);
-        return value switch
-        {
-            null or "" or "sim" => Sim.SimNetwork.FromEnvironment(),
-            "vsock" => Kernel,
-            _ => throw VmciError.Create(Errno.EINVAL, "select backend", $"{BackendVariable}={value}",
-                $"{BackendVariable} must be 'sim' (the default when unset) or 'vsock'"),
-        };
-    }
+    /// <exception cref="VmciException">EINVAL for a malformed variable, naming it and the allowed values.</exception>
+    public static IVsockNetwork FromEnvironment() => VmciSettings.FromEnvironment().CreateNetwork();
 
-    private static Linux.KernelVsockNetwork CreateKernel()
+    private static VsockNetwork CreateKernel()
     {
         if (!OperatingSystem.IsLinux())
-            throw VmciError.Create(Errno.EAFNOSUPPORT, "open backend", "vsock", "AF_VSOCK exists on Linux only");
-        return new Linux.KernelVsockNetwork();
+            throw VmciError.Create(Errno.EAFNOSUPPORT, VmciOperation.Configure, "vsock", "AF_VSOCK exists on Linux only");
+        return new VsockNetwork();
     }
 }

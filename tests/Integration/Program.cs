@@ -1,10 +1,12 @@
 using Integration.Peer;
+using Vmci.TestKit;
 
 namespace Integration;
 
 /// <summary>
-/// The entry point of the Integration executable: xUnit v3's console runner, or — with the first
-/// argument <c>peer</c> — the peer program that simulated VMs run (see <see cref="PeerProgram"/>).
+/// The entry point of the Integration executable: xUnit v3's console runner, or the peer program that simulated VMs run
+/// (see <see cref="PeerProgram"/>): in a child process started by the test kit's <see cref="PeerProcess"/>, or in a
+/// container whose command is <c>peer VERB ARGS…</c>.
 /// </summary>
 /// <remarks>
 /// One executable serves both roles so that the peer image needs no project of its own: the image is
@@ -13,11 +15,23 @@ namespace Integration;
 /// </remarks>
 public static class Program
 {
+    /// <summary>The name of the peer program for <see cref="PeerProcess"/>.</summary>
+    public const string PeerProgramName = "peer";
+
+    /// <summary>The peer programs of this executable, for <see cref="PeerProcess.RunIfRequested"/>.</summary>
+    public static IReadOnlyDictionary<string, Func<string[], Task<int>>> Programs { get; } =
+        new Dictionary<string, Func<string[], Task<int>>> { [PeerProgramName] = PeerProgram.RunAsync };
+
     /// <summary>Runs the peer program or the tests.</summary>
-    /// <param name="args">Either <c>peer VERB ARGS…</c> or the xUnit console runner's arguments.</param>
+    /// <param name="args">The peer's <c>VERB ARGS…</c> (a child process), <c>peer VERB ARGS…</c> (a container), or the xUnit console runner's arguments.</param>
     /// <returns>The process exit code.</returns>
     public static async Task<int> Main(string[] args)
     {
+        if (PeerProcess.RunIfRequested(args, Programs) is { } exitCode)
+        {
+            return exitCode;
+        }
+
         if (args is ["peer", .. var peerArgs])
         {
             return await PeerProgram.RunAsync(peerArgs);

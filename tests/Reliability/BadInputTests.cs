@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -8,38 +9,39 @@ namespace Vmci.Reliability;
 /// file), oversized requests and frames, the socket file deleted under a listener: each gets a clear answer and the
 /// listener serves afterwards. (Random endpoint strings: the FsCheck properties of tests/VmciCore.Tests.)
 /// </summary>
-public sealed class BadInputTests : IDisposable
+public sealed class BadInputTests : FabricTestBase
 {
-    private readonly TempFabric _fabric = new();
     private readonly Vmci.Sim.SimNetwork _host;
     private readonly IVsockListener _listener;
 
     public BadInputTests()
+        : base(new TestFabric(), Sizes.StartWatchdog())
     {
-        _host = _fabric.Join(VmciCid.Host);
-        _listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        _host = Fabric.Machine(VmciCid.Host);
+        _listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
     }
 
     private uint Port => _listener.LocalAddress.Port;
 
-    public void Dispose()
+    protected override void Dispose(bool disposing)
     {
-        _listener.Dispose();
-        _fabric.Dispose();
+        if (disposing)
+            _listener.Dispose();
+        base.Dispose(disposing);
     }
 
     /// <summary>Sends <paramref name="bytes"/>, half-closes, returns everything the listener answered before closing.</summary>
     private async Task<string> RawExchangeAsync(byte[] bytes)
     {
-        using var raw = _fabric.RawConnect(5, Port);
-        await raw.SendAsync(bytes, SocketFlags.None, TempFabric.Ct).AsTask().Guard();
+        using var raw = Fabric.ConnectRaw(5, Port);
+        await Watchdog.Guard(raw.SendAsync(bytes, SocketFlags.None, Watchdog.Token));
         raw.Shutdown(SocketShutdown.Send);
         var reply = new byte[64];
         var length = 0;
         try
         {
             int n;
-            while ((n = await raw.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, TempFabric.Ct).AsTask().Guard()) > 0)
+            while ((n = await Watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(length), SocketFlags.None, Watchdog.Token))) > 0)
                 length += n;
         }
         catch (SocketException e) when (e.SocketErrorCode == SocketError.ConnectionReset)
@@ -50,13 +52,13 @@ public sealed class BadInputTests : IDisposable
 
     private async Task AssertServesAsync()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
-        await client.SendAsync("still serving"u8.ToArray(), TempFabric.Ct).Guard();
+        var accept = _listener.AcceptAsync(Watchdog.Token);
+        using var client = await Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token));
+        using var server = await Watchdog.Guard(accept);
+        await Watchdog.Guard(client.SendAsync("still serving"u8.ToArray(), Watchdog.Token));
         var buffer = new byte[13];
         for (var read = 0; read < buffer.Length;)
-            read += await server.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
+            read += await Watchdog.Guard(server.ReceiveAsync(buffer.AsMemory(read), Watchdog.Token));
         Assert.Equal("still serving"u8.ToArray(), buffer);
     }
 
@@ -102,36 +104,36 @@ public sealed class BadInputTests : IDisposable
     [Fact]
     public async Task OversizedFrame_16MiB_DeliveredIntact()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
+        var accept = _listener.AcceptAsync(Watchdog.Token);
+        using var client = await Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token));
+        using var server = await Watchdog.Guard(accept);
         var frame = Framing.Make(7, 16 << 20, new Random(7));
-        var send = client.SendAsync(frame, TempFabric.Ct).AsTask();
+        var send = client.SendAsync(frame, Watchdog.Token).AsTask();
         var received = new byte[frame.Length];
         for (var read = 0; read < received.Length;)
-            read += await server.ReceiveAsync(received.AsMemory(read), TempFabric.Ct).Guard();
-        await send.Guard();
+            read += await Watchdog.Guard(server.ReceiveAsync(received.AsMemory(read), Watchdog.Token));
+        await Watchdog.Guard(send);
         Assert.Equal(7ul, Framing.Check(received));
     }
 
     [Fact]
     public async Task SocketFileDeleted_ConnectECONNRESET_LiveConnectionServes_PortRebinds()
     {
-        var accept = _listener.AcceptAsync(TempFabric.Ct);
-        using var client = await _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).Guard();
-        using var server = await accept.Guard();
+        var accept = _listener.AcceptAsync(Watchdog.Token);
+        using var client = await Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token));
+        using var server = await Watchdog.Guard(accept);
 
-        File.Delete(_fabric.SocketPath(5, Port));
+        File.Delete(Fabric.SocketPath(5, Port));
 
-        var e = await Poll.ThrowsErrnoAsync(Errno.ECONNRESET, () => _host.ConnectAsync(new VsockAddress(5, Port), null, TempFabric.Ct).AsTask());
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(_host.ConnectAsync(new VsockAddress(5, Port), null, Watchdog.Token)));
         Assert.Contains("nobody listens", e.Message, StringComparison.Ordinal);
-        await client.SendAsync("live"u8.ToArray(), TempFabric.Ct).Guard();
+        await Watchdog.Guard(client.SendAsync("live"u8.ToArray(), Watchdog.Token));
         var buffer = new byte[4];
         for (var read = 0; read < 4;)
-            read += await server.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
+            read += await Watchdog.Guard(server.ReceiveAsync(buffer.AsMemory(read), Watchdog.Token));
         Assert.Equal("live"u8.ToArray(), buffer);
         // The port's entry is gone, so the port can be bound again.
-        using var again = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, Port));
+        using var again = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, Port));
         Assert.Equal(Port, again.LocalAddress.Port);
     }
 }

@@ -1,24 +1,24 @@
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
 /// <summary>Figure 3: connect/disconnect cycles leave fds, threads, socket files and the managed heap at their baseline.</summary>
 [Collection(nameof(ProcessWideCollection))]
-public sealed class CycleTests : IDisposable
+public sealed class CycleTests() : FabricTestBase(new TestFabric(), Sizes.StartWatchdog())
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
+    /// <summary>Listener socket files and their .bound companions: the files in the machines' directories.</summary>
+    private int SocketFiles() => Fabric.Entries().Count(e => e.Contains(Path.DirectorySeparatorChar, StringComparison.Ordinal) && !Directory.Exists(Path.Combine(Fabric.Directory, e)));
 
     [Fact]
     public async Task ConnectDisconnect_ManyCycles_ResourcesBackToBaseline()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "/proc/self/fd is Linux's");
         var cycles = Sizes.Pick(1_000, 10_000);
-        var host = _fabric.Join(VmciCid.Host);
-        var guest = _fabric.Join(5);
+        var host = Fabric.Machine(VmciCid.Host);
+        var guest = Fabric.Machine(5);
         // A fault on an unrelated pair keeps the fault path (registry, poll timer) in use throughout.
-        _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 40) { LatencyMilliseconds = 1 });
+        Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 40) { LatencyMilliseconds = 1 });
 
         async Task CycleAsync(int count)
         {
@@ -27,12 +27,12 @@ public sealed class CycleTests : IDisposable
             var buffer = new byte[64];
             for (var i = 0; i < count; i++)
             {
-                var accept = listener.AcceptAsync(TempFabric.Ct);
-                using var client = await host.ConnectAsync(target, null, TempFabric.Ct).Guard();
-                using var server = await accept.Guard();
-                await client.SendAsync(buffer, TempFabric.Ct).Guard();
+                var accept = listener.AcceptAsync(Watchdog.Token);
+                using var client = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
+                using var server = await Watchdog.Guard(accept);
+                await Watchdog.Guard(client.SendAsync(buffer, Watchdog.Token));
                 for (var read = 0; read < buffer.Length;)
-                    read += await server.ReceiveAsync(buffer.AsMemory(read), TempFabric.Ct).Guard();
+                    read += await Watchdog.Guard(server.ReceiveAsync(buffer.AsMemory(read), Watchdog.Token));
                 if (i % 2 == 0)
                     client.Abort();
             }
@@ -42,19 +42,19 @@ public sealed class CycleTests : IDisposable
         var fds = Resources.OpenFds();
         var described = Resources.DescribeFds();
         var threads = Resources.Threads();
-        var files = _fabric.SocketFileCount();
+        var files = SocketFiles();
         var heap = Resources.ManagedHeap();
 
         await CycleAsync(Environment.GetEnvironmentVariable("VMCI_RELIABILITY_CYCLES") is { } c ? int.Parse(c, System.Globalization.CultureInfo.InvariantCulture) : cycles);
 
-        await Poll.UntilAsync(() => Resources.OpenFds() <= fds + 2, $"fds back to {fds} (+2): before {described}; now {Resources.DescribeFds()}", TimeSpan.FromSeconds(10));
+        await Watchdog.UntilAsync(() => Resources.OpenFds() <= fds + 2, $"fds back to {fds} (+2): before {described}; now {Resources.DescribeFds()}", TimeSpan.FromSeconds(10));
         // Leftovers of earlier tests (NetMQ relays closing on their timer) may still be collected: poll with a deadline.
         var heapAfter = 0L;
-        await Poll.UntilAsync(() => (heapAfter = Resources.ManagedHeap()) - heap < 2 << 20, $"managed heap back to {heap} bytes (+2 MiB)", TimeSpan.FromSeconds(20));
+        await Watchdog.UntilAsync(() => (heapAfter = Resources.ManagedHeap()) - heap < 2 << 20, $"managed heap back to {heap} bytes (+2 MiB)", TimeSpan.FromSeconds(20));
         var threadsAfter = 0;
-        await Poll.UntilAsync(() => (threadsAfter = Resources.Threads()) <= threads + 4, $"threads back to {threads} (+4)", TimeSpan.FromSeconds(20));
-        Assert.Equal(files, _fabric.SocketFileCount());
+        await Watchdog.UntilAsync(() => (threadsAfter = Resources.Threads()) <= threads + 4, $"threads back to {threads} (+4)", TimeSpan.FromSeconds(20));
+        Assert.Equal(files, SocketFiles());
         TestContext.Current.TestOutputHelper?.WriteLine(
-            $"{cycles} cycles: fds {fds} -> {Resources.OpenFds()}, threads {threads} -> {threadsAfter}, socket files {files} -> {_fabric.SocketFileCount()}, heap {heap / 1024} KiB -> {heapAfter / 1024} KiB");
+            $"{cycles} cycles: fds {fds} -> {Resources.OpenFds()}, threads {threads} -> {threadsAfter}, socket files {files} -> {SocketFiles()}, heap {heap / 1024} KiB -> {heapAfter / 1024} KiB");
     }
 }

@@ -1,4 +1,5 @@
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -6,12 +7,8 @@ namespace Vmci.Reliability;
 /// Figure 4: many concurrent connections across many CIDs, on the seam directly (SimNetwork connections, no NetMQ):
 /// sequence-numbered, checksummed messages; 0 lost, 0 duplicated, 0 corrupted.
 /// </summary>
-public sealed class ManyConnectionsTests : IDisposable
+public sealed class ManyConnectionsTests() : FabricTestBase(new TestFabric(), Sizes.StartWatchdog())
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
@@ -25,11 +22,11 @@ public sealed class ManyConnectionsTests : IDisposable
             // The fault path on every connection: jittered latency on some CIDs, a bandwidth cap on others.
             connections /= 2;
             messages /= 10;
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 3) { LatencyMilliseconds = 2, JitterMilliseconds = 2 });
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Bandwidth, 4) { BytesPerSecond = 4 << 20 });
+            Fabric.Faults.Add(new SimFault(SimFaultKind.Latency, 3) { LatencyMilliseconds = 2, JitterMilliseconds = 2 });
+            Fabric.Faults.Add(new SimFault(SimFaultKind.Bandwidth, 4) { BytesPerSecond = 4 << 20 });
         }
-        var host = _fabric.Join(VmciCid.Host);
-        var listeners = Enumerable.Range(0, cids).Select(i => _fabric.Join((uint)(3 + i)).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any))).ToArray();
+        var host = Fabric.Machine(VmciCid.Host);
+        var listeners = Enumerable.Range(0, cids).Select(i => Fabric.Machine((uint)(3 + i)).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any))).ToArray();
         var perConnection = messages / connections;
         long delivered = 0, corrupted = 0, outOfOrder = 0;
         try
@@ -38,9 +35,9 @@ public sealed class ManyConnectionsTests : IDisposable
             for (var c = 0; c < connections; c++)
             {
                 var listener = listeners[c % cids];
-                var accept = listener.AcceptAsync(TempFabric.Ct);
-                var client = await host.ConnectAsync(new VsockAddress((uint)(3 + (c % cids)), listener.LocalAddress.Port), null, TempFabric.Ct).Guard();
-                var server = await accept.Guard();
+                var accept = listener.AcceptAsync(Watchdog.Token);
+                var client = await Watchdog.Guard(host.ConnectAsync(new VsockAddress((uint)(3 + (c % cids)), listener.LocalAddress.Port), null, Watchdog.Token));
+                var server = await Watchdog.Guard(accept);
                 var seed = c;
                 pairs.Add(Task.Run(async () =>
                 {
@@ -51,7 +48,7 @@ public sealed class ManyConnectionsTests : IDisposable
                         {
                             var random = new Random(seed);
                             for (var i = 0; i < perConnection; i++)
-                                await client.SendAsync(Framing.Make((ulong)i, random.Next(0, 256), random), TempFabric.Ct);
+                                await client.SendAsync(Framing.Make((ulong)i, random.Next(0, 256), random), Watchdog.Token);
                             client.ShutdownSend();
                         });
                         var (count, bad, disorder) = await ReceiveAllAsync(server);
@@ -60,9 +57,9 @@ public sealed class ManyConnectionsTests : IDisposable
                         Interlocked.Add(ref corrupted, bad);
                         Interlocked.Add(ref outOfOrder, disorder);
                     }
-                }, TempFabric.Ct));
+                }, Watchdog.Token));
             }
-            await Task.WhenAll(pairs).Guard();
+            await Watchdog.Guard(Task.WhenAll(pairs));
         }
         finally
         {
@@ -78,7 +75,7 @@ public sealed class ManyConnectionsTests : IDisposable
     }
 
     /// <summary>Reads framed messages until end of stream: how many, how many failed the checksum, how many out of sequence.</summary>
-    private static async Task<(long Count, long Corrupted, long OutOfOrder)> ReceiveAllAsync(IVsockConnection server)
+    private async Task<(long Count, long Corrupted, long OutOfOrder)> ReceiveAllAsync(IVsockConnection server)
     {
         var buffer = new byte[64 * 1024];
         int filled = 0;
@@ -86,7 +83,7 @@ public sealed class ManyConnectionsTests : IDisposable
         ulong expected = 0;
         while (true)
         {
-            var n = await server.ReceiveAsync(buffer.AsMemory(filled), TempFabric.Ct);
+            var n = await server.ReceiveAsync(buffer.AsMemory(filled), Watchdog.Token);
             if (n == 0)
                 break;
             filled += n;

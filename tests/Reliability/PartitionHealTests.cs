@@ -1,5 +1,6 @@
 using NetMQ;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Vmci.Reliability;
@@ -8,12 +9,8 @@ namespace Vmci.Reliability;
 /// Figure 1: partition → heal over NetMQ (through the vmci relay on the simulator). Host CID 2, guest CID 3; the
 /// partition is added while traffic flows and healed once the client has seen it (a timeout, a blocked sender).
 /// </summary>
-public sealed class PartitionHealTests : IDisposable
+public sealed class PartitionHealTests() : FabricTestBase(new TestFabric(), Sizes.StartWatchdog())
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     private static T Socket<T>(T socket, IVsockNetwork network) where T : NetMQSocket
     {
         socket.Options.Linger = TimeSpan.Zero;
@@ -26,12 +23,12 @@ public sealed class PartitionHealTests : IDisposable
     public async Task ReqRep_LazyPirateAcrossPartition_EveryRequestAnswered()
     {
         var requests = Sizes.Pick(200, 2_000);
-        var host = _fabric.Join(VmciCid.Host);
-        var guest = _fabric.Join(3);
+        var host = Fabric.Machine(VmciCid.Host);
+        var guest = Fabric.Machine(3);
         using var rep = Socket(new ResponseSocket(), host);
         rep.VmciBind("vmci://*:*");
         var endpoint = "vmci://2:" + rep.VmciLastEndpoint()![(rep.VmciLastEndpoint()!.LastIndexOf(':') + 1)..];
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Watchdog.Token);
         var server = Task.Run(() =>
         {
             while (!stop.IsCancellationRequested)
@@ -39,7 +36,7 @@ public sealed class PartitionHealTests : IDisposable
                 if (rep.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(50), out var request))
                     rep.SendFrame(request);
             }
-        }, TempFabric.Ct);
+        }, Watchdog.Token);
 
         var answered = 0;
         var timeouts = 0;
@@ -53,7 +50,7 @@ public sealed class PartitionHealTests : IDisposable
             {
                 if (i == requests / 3)
                 {
-                    _fabric.Fabric.Faults.Partition(3, VmciCid.Host);
+                    Fabric.Faults.Partition(3, VmciCid.Host);
                     partitioned = true;
                 }
                 var request = BitConverter.GetBytes(i);
@@ -72,7 +69,7 @@ public sealed class PartitionHealTests : IDisposable
                     req.VmciConnect(endpoint);
                     if (partitioned && ++timeoutsInPartition >= 2)
                     {
-                        _fabric.Fabric.Faults.Heal(3);
+                        Fabric.Faults.Heal(3);
                         partitioned = false;
                     }
                     Assert.True(timeouts < 100, "the partition was healed but requests still time out");
@@ -83,7 +80,7 @@ public sealed class PartitionHealTests : IDisposable
         {
             req.Dispose();
             await stop.CancelAsync();
-            await server.Guard();
+            await Watchdog.Guard(server);
         }
 
         Assert.Equal(requests, answered);
@@ -96,8 +93,8 @@ public sealed class PartitionHealTests : IDisposable
     public async Task PushPull_PartitionThenHeal_ExactlyOnceInOrderIntact()
     {
         var messages = Sizes.Pick(20_000, 200_000);
-        var host = _fabric.Join(VmciCid.Host);
-        var guest = _fabric.Join(3);
+        var host = Fabric.Machine(VmciCid.Host);
+        var guest = Fabric.Machine(3);
         using var pull = Socket(new PullSocket(), host);
         pull.VmciBind("vmci://*:*");
         var endpoint = "vmci://2:" + pull.VmciLastEndpoint()![(pull.VmciLastEndpoint()!.LastIndexOf(':') + 1)..];
@@ -110,7 +107,7 @@ public sealed class PartitionHealTests : IDisposable
         var receiver = Task.Run(() =>
         {
             ulong expected = 0;
-            while (Volatile.Read(ref received) < messages && !TempFabric.Ct.IsCancellationRequested)
+            while (Volatile.Read(ref received) < messages && !Watchdog.Token.IsCancellationRequested)
             {
                 if (!pull.TryReceiveFrameBytes(TimeSpan.FromMilliseconds(100), out var frame))
                     continue;
@@ -120,7 +117,7 @@ public sealed class PartitionHealTests : IDisposable
                     outOfOrder++;
                 Interlocked.Increment(ref received);
             }
-        }, TempFabric.Ct);
+        }, Watchdog.Token);
 
         var random = new Random(1);
         var blocked = 0;
@@ -128,26 +125,26 @@ public sealed class PartitionHealTests : IDisposable
         for (var i = 0; i < messages; i++)
         {
             if (i == messages / 3)
-                _fabric.Fabric.Faults.Partition(3);
+                Fabric.Faults.Partition(3);
             var frame = Framing.Make((ulong)i, random.Next(0, 200), random);
             while (!push.TrySendFrame(TimeSpan.FromMilliseconds(100), frame))
             {
                 // The high-water mark is reached: the partition holds everything back. Heal.
                 blocked++;
-                if (_fabric.Fabric.Faults.List().Count != 0)
+                if (Fabric.Faults.List().Count != 0)
                 {
                     receivedAtPartitionEnd = Volatile.Read(ref received);
-                    _fabric.Fabric.Faults.Heal(3);
+                    Fabric.Faults.Heal(3);
                 }
                 Assert.True(blocked < 1000, "the sender stays blocked after the heal");
             }
         }
-        if (_fabric.Fabric.Faults.List().Count != 0)
+        if (Fabric.Faults.List().Count != 0)
         {
             receivedAtPartitionEnd = Volatile.Read(ref received);
-            _fabric.Fabric.Faults.Heal(3);
+            Fabric.Faults.Heal(3);
         }
-        await receiver.Guard();
+        await Watchdog.Guard(receiver);
 
         Assert.InRange(receivedAtPartitionEnd, 0, messages - 1); // the partition held messages back
         Assert.Equal(messages, received);

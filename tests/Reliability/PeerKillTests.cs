@@ -1,23 +1,20 @@
 using NetMQ;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Vmci.Reliability;
 
 /// <summary>Figure 2: the peer process is killed (SIGKILL) in the middle of a large message; the survivor reconnects when it returns.</summary>
 [Collection(nameof(ProcessWideCollection))]
-public sealed class PeerKillTests : IDisposable
+public sealed class PeerKillTests() : FabricTestBase(new TestFabric(), Sizes.StartWatchdog())
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     public async Task EchoPeer_KilledMidMessageAndRestarted_SurvivorReconnects_NoHangNoLeak()
     {
         Assert.SkipUnless(OperatingSystem.IsLinux(), "/proc/self/fd is Linux's");
         var kills = Sizes.Pick(3, 20);
-        var host = _fabric.Join(Sim.VmciCid2);
+        var host = Fabric.Machine(Sim.VmciCid2);
         var baselineFds = -1;
         var described = "";
         var large = new byte[8 << 20];
@@ -27,11 +24,11 @@ public sealed class PeerKillTests : IDisposable
 
         for (var round = 0; round < kills; round++)
         {
-            using (var child = Child.StartEcho(_fabric.Directory, 5, port))
+            using (var child = EchoPeer.Start(Fabric, 5, port))
             {
-                port ??= await child.ReadPortAsync();
+                port ??= await EchoPeer.ReadPortAsync(child, Watchdog.Token);
                 if (round > 0)
-                    Assert.Equal(port, await child.ReadPortAsync()); // the stale socket file was reclaimed
+                    Assert.Equal(port, await EchoPeer.ReadPortAsync(child, Watchdog.Token)); // the stale socket file was reclaimed
                 using var req = new RequestSocket();
                 req.Options.Linger = TimeSpan.Zero;
                 req.VmciOptions().Network = host;
@@ -51,9 +48,9 @@ public sealed class PeerKillTests : IDisposable
         }
 
         // The peer returns once more; a fresh client gets answers (lazy pirate covers the restart window).
-        using (var child = Child.StartEcho(_fabric.Directory, 5, port))
+        using (var child = EchoPeer.Start(Fabric, 5, port))
         {
-            Assert.Equal(port, await child.ReadPortAsync());
+            Assert.Equal(port, await EchoPeer.ReadPortAsync(child, Watchdog.Token));
             using var req = new RequestSocket();
             req.Options.Linger = TimeSpan.Zero;
             req.VmciOptions().Network = host;
@@ -61,7 +58,7 @@ public sealed class PeerKillTests : IDisposable
             retries += await LazyPirateAsync(req, host, port!.Value, large);
         }
 
-        await Poll.UntilAsync(() => Resources.OpenFds() <= baselineFds + 2, $"fds back to {baselineFds} (+2): before {described}; now {Resources.DescribeFds()}", TimeSpan.FromSeconds(20));
+        await Watchdog.UntilAsync(() => Resources.OpenFds() <= baselineFds + 2, $"fds back to {baselineFds} (+2): before {described}; now {Resources.DescribeFds()}", TimeSpan.FromSeconds(20));
         TestContext.Current.TestOutputHelper?.WriteLine($"peer killed mid-message {kills} times, survivor reconnected each time ({retries} retries); fds {baselineFds} -> {Resources.OpenFds()}");
     }
 
@@ -69,7 +66,7 @@ public sealed class PeerKillTests : IDisposable
     {
         try
         {
-            using var s = _fabric.RawConnect(5, port);
+            using var s = Fabric.ConnectRaw(5, port);
             return true;
         }
         catch (System.Net.Sockets.SocketException)
@@ -79,7 +76,7 @@ public sealed class PeerKillTests : IDisposable
     }
 
     /// <summary>Sends and waits for the echo, recreating the REQ socket after each timeout; returns the number of retries.</summary>
-    private static Task<int> LazyPirateAsync(RequestSocket first, IVsockNetwork network, uint port, byte[] request) => Task.Run(() =>
+    private Task<int> LazyPirateAsync(RequestSocket first, IVsockNetwork network, uint port, byte[] request) => Watchdog.Guard(Task.Run(() =>
     {
         var req = first;
         for (var retry = 0; ; retry++)
@@ -100,7 +97,7 @@ public sealed class PeerKillTests : IDisposable
             req.VmciOptions().Network = network;
             req.VmciConnect($"vmci://5:{port}");
         }
-    }, TempFabric.Ct).Guard();
+    }, Watchdog.Token));
 }
 
 /// <summary>Tests that count process-wide resources (fds, threads, heap) or start processes run alone.</summary>

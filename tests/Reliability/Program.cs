@@ -1,8 +1,10 @@
+using Vmci.TestKit;
+
 namespace Vmci.Reliability;
 
-/// <summary>The test executable: xUnit's console runner, or a child process (<see cref="Child"/>) started by a test.</summary>
+/// <summary>The test executable: a peer machine (<see cref="EchoPeer"/>) when started by a test, else xUnit's console runner.</summary>
 public static class Program
 {
     public static int Main(string[] args) =>
-        Child.IsChild ? Child.Run() : Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
+        PeerProcess.RunIfRequested(args, EchoPeer.Programs) ?? Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
 }

@@ -1,7 +1,5 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Net.Sockets;
-using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Reliability;
 
@@ -11,83 +9,15 @@ internal static class Sizes
     public static bool Full => string.Equals(Environment.GetEnvironmentVariable("VMCI_RELIABILITY"), "full", StringComparison.OrdinalIgnoreCase);
 
     public static int Pick(int ci, int full) => Full ? full : ci;
-}
 
-/// <summary>A fabric in its own temporary directory (short: sun_path), deleted on dispose; watchdog helpers.</summary>
-internal sealed class TempFabric : IDisposable
-{
-    public TempFabric()
-    {
-        Directory = Path.Combine(Path.GetTempPath(), "vrel-" + Guid.NewGuid().ToString("N")[..10]);
-        Fabric = SimFabric.Open(Directory);
-    }
+    /// <summary>
+    /// One deadline for a whole soak: the CI sizes take seconds each, five times the kit's default leaves room for a slow
+    /// CI machine; the full sizes run for many minutes.
+    /// </summary>
+    public static TimeSpan Timeout => Full ? TimeSpan.FromHours(1) : 5 * Watchdog.DefaultTimeout;
 
-    public string Directory { get; }
-
-    public SimFabric Fabric { get; }
-
-    public static TimeSpan Watchdog => TimeSpan.FromSeconds(Sizes.Full ? 600 : 60);
-
-    public static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public SimNetwork Join(uint cid) => Fabric.Join(cid);
-
-    public string SocketPath(uint cid, uint port) =>
-        Path.Combine(Directory, cid.ToString(CultureInfo.InvariantCulture), port.ToString(CultureInfo.InvariantCulture));
-
-    /// <summary>Listener socket files (numeric names in machine directories) and their .bound companions.</summary>
-    public int SocketFileCount() =>
-        System.IO.Directory.EnumerateDirectories(Directory).SelectMany(System.IO.Directory.EnumerateFiles).Count();
-
-    public Socket RawConnect(uint cid, uint port)
-    {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        socket.Connect(new UnixDomainSocketEndPoint(SocketPath(cid, port)));
-        return socket;
-    }
-
-    public void Dispose()
-    {
-        try
-        {
-            Fabric.Faults.Clear();
-            System.IO.Directory.Delete(Directory, recursive: true);
-        }
-        catch (Exception e) when (e is DirectoryNotFoundException or IOException or VmciException)
-        {
-        }
-    }
-}
-
-/// <summary>Polling with a deadline (no sleeps waiting for a condition that has no event).</summary>
-internal static class Poll
-{
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? limit = null)
-    {
-        var clock = Stopwatch.StartNew();
-        var deadline = limit ?? TempFabric.Watchdog;
-        while (!condition())
-        {
-            if (clock.Elapsed > deadline)
-                Assert.Fail($"timed out after {deadline.TotalSeconds:0} s waiting for: {what}");
-            await Task.Delay(10, TempFabric.Ct);
-        }
-    }
-
-    public static Task<T> Guard<T>(this Task<T> task) => task.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-
-    public static Task Guard(this Task task) => task.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-
-    public static Task<T> Guard<T>(this ValueTask<T> task) => task.AsTask().Guard();
-
-    public static Task Guard(this ValueTask task) => task.AsTask().Guard();
-
-    public static async Task<VmciException> ThrowsErrnoAsync(Errno expected, Func<Task> action)
-    {
-        var e = await Assert.ThrowsAsync<VmciException>(() => action().Guard());
-        Assert.Equal(expected, e.Errno);
-        return e;
-    }
+    /// <summary>The watchdog of one test.</summary>
+    public static Watchdog StartWatchdog() => Watchdog.Start(Timeout, TestContext.Current.CancellationToken);
 }
 
 /// <summary>Sequence-numbered, checksummed messages: [seq u64][length u32][payload][FNV-1a 64 of all before].</summary>

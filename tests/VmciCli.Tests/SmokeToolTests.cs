@@ -1,15 +1,13 @@
 using System.Diagnostics;
 using Vmci.Cli.Smoke;
+using Vmci.TestKit;
 
 namespace VmciCli.Tests;
 
 /// <summary>The deploy smoke tools, run as the real <c>vmci</c> program on a private simulator fabric.</summary>
-public sealed class SmokeToolTests : IDisposable
+/// <remarks>Each test starts the real tool once or twice, and each start is a .NET start-up: twice the kit's default watchdog.</remarks>
+public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog.Start(2 * Watchdog.DefaultTimeout, TestContext.Current.CancellationToken))
 {
-    private readonly string _fabric = Directory.CreateTempSubdirectory("vmci-cli-").FullName;
-
-    public void Dispose() => Directory.Delete(_fabric, recursive: true);
-
     [Fact]
     public async Task Cid_WithSimCid_PrintsIt()
     {
@@ -32,9 +30,8 @@ public sealed class SmokeToolTests : IDisposable
     [Fact]
     public async Task EchoAndPing_OnTheSimulator_EveryRequestAnswered()
     {
-        var ct = TestContext.Current.CancellationToken;
         using var echo = Start(["echo", "--bind", "vmci://*:*", "--count", "3", "--cid", "2"]);
-        var first = await echo.StandardOutput.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var first = await Watchdog.Guard(echo.StandardOutput.ReadLineAsync(Watchdog.Token));
         Assert.StartsWith("echo: listening on vmci://*:", first, StringComparison.Ordinal);
         var port = first!.Split(" ")[3].Split(":")[^1];
 
@@ -43,7 +40,7 @@ public sealed class SmokeToolTests : IDisposable
         Assert.True(code == 0, $"ping exited {code}:\n{output}\n{error}");
         Assert.Contains("3 sent, 3 received, 0% loss", output, StringComparison.Ordinal);
         Assert.Contains("rtt min/avg/max/p99 = ", output, StringComparison.Ordinal);
-        await echo.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct);
+        await Watchdog.Guard(echo.WaitForExitAsync(Watchdog.Token));
         Assert.Equal(0, echo.ExitCode);
     }
 
@@ -59,18 +56,17 @@ public sealed class SmokeToolTests : IDisposable
     [Fact]
     public async Task Cat_ListenAndConnect_CopiesBothWays()
     {
-        var ct = TestContext.Current.CancellationToken;
         using var listener = Start(["cat", "--listen", "vmci://*:*", "--cid", "2"]);
-        var first = await listener.StandardError.ReadLineAsync(ct).AsTask().WaitAsync(TimeSpan.FromSeconds(30), ct);
+        var first = await Watchdog.Guard(listener.StandardError.ReadLineAsync(Watchdog.Token));
         var port = first!.Split(':')[^1];
-        await listener.StandardInput.WriteAsync("to the client\n".AsMemory(), ct);
+        await listener.StandardInput.WriteAsync("to the client\n".AsMemory(), Watchdog.Token);
         listener.StandardInput.Close();
 
         var (code, output, _) = await RunAsync(["cat", $"vmci://2:{port}", "--cid", "3"], stdin: "to the listener\n");
 
         Assert.Equal(0, code);
         Assert.Equal("to the client\n", output);
-        Assert.Equal("to the listener\n", await listener.StandardOutput.ReadToEndAsync(ct).WaitAsync(TimeSpan.FromSeconds(30), ct));
+        Assert.Equal("to the listener\n", await Watchdog.Guard(listener.StandardOutput.ReadToEndAsync(Watchdog.Token)));
     }
 
     [Fact]
@@ -86,7 +82,7 @@ public sealed class SmokeToolTests : IDisposable
         start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "vmci.dll"));
         foreach (var a in args)
             start.ArgumentList.Add(a);
-        start.Environment["VMCI_SIM_FABRIC"] = _fabric;
+        start.Environment["VMCI_SIM_FABRIC"] = Fabric.Directory;
         start.Environment["VMCI_BACKEND"] = "sim";
         start.Environment.Remove("VMCI_SIM_CID");
         foreach (var (name, value) in env)
@@ -98,14 +94,13 @@ public sealed class SmokeToolTests : IDisposable
 
     private async Task<(int Code, string Output, string Error)> RunAsync(string[] args, (string Name, string Value)? env = null, string? stdin = null)
     {
-        var ct = TestContext.Current.CancellationToken;
         using var p = Start(args, env is { } e ? [e] : []);
         if (stdin is not null)
-            await p.StandardInput.WriteAsync(stdin.AsMemory(), ct);
+            await p.StandardInput.WriteAsync(stdin.AsMemory(), Watchdog.Token);
         p.StandardInput.Close();
-        var output = p.StandardOutput.ReadToEndAsync(ct);
-        var error = p.StandardError.ReadToEndAsync(ct);
-        await p.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+        var output = p.StandardOutput.ReadToEndAsync(Watchdog.Token);
+        var error = p.StandardError.ReadToEndAsync(Watchdog.Token);
+        await Watchdog.Guard(p.WaitForExitAsync(Watchdog.Token));
         return (p.ExitCode, await output, await error);
     }
 }

@@ -1,4 +1,5 @@
 using Vmci;
+using Vmci.TestKit;
 
 namespace VmciCore.Tests;
 
@@ -50,8 +51,7 @@ public sealed class VmciEndpointTests
     {
         var endpoint = VmciEndpoint.Parse("vmci://@:1");
 
-        var ex = Assert.Throws<VmciException>(() => endpoint.Resolve(() => throw VmciError.Create(Errno.ENODEV, "bind", "vmci://@:1", "no local CID")));
-        Assert.Equal(Errno.ENODEV, ex.Errno);
+        VmciAssert.Throws(Errno.ENODEV, () => endpoint.Resolve(() => throw VmciError.Create(Errno.ENODEV, VmciOperation.Bind, "vmci://@:1", "no local CID")));
     }
 
     [Theory]
@@ -83,10 +83,9 @@ public sealed class VmciEndpointTests
     [InlineData("vmci://٣:1", "cid '٣' is not")]
     public void Parse_Malformed_ThrowsEinvalNamingInputAndRule(string input, string rule)
     {
-        var ex = Assert.Throws<VmciException>(() => VmciEndpoint.Parse(input));
+        var ex = VmciAssert.Throws(Errno.EINVAL, () => VmciEndpoint.Parse(input));
 
-        Assert.Equal(Errno.EINVAL, ex.Errno);
-        Assert.Equal("parse", ex.Operation);
+        Assert.Equal(VmciOperation.Parse, ex.Operation);
         Assert.Equal(input, ex.Endpoint);
         Assert.Contains(rule, ex.Message, StringComparison.Ordinal);
         Assert.Contains($"'{input}'", ex.Message, StringComparison.Ordinal);
@@ -101,9 +100,8 @@ public sealed class VmciEndpointTests
     [InlineData("vsock://2:5555")]
     public void Parse_OtherScheme_ThrowsEprotonosupport(string input)
     {
-        var ex = Assert.Throws<VmciException>(() => VmciEndpoint.Parse(input));
+        var ex = VmciAssert.Throws(Errno.EPROTONOSUPPORT, () => VmciEndpoint.Parse(input));
 
-        Assert.Equal(Errno.EPROTONOSUPPORT, ex.Errno);
         Assert.Contains("is not 'vmci'", ex.Message, StringComparison.Ordinal);
     }
 

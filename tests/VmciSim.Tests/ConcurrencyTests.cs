@@ -1,15 +1,12 @@
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>Races that the file system must settle: one winner per port, one reclaimer per stale file, many connectors.</summary>
-public sealed class ConcurrencyTests : IDisposable
+public sealed class ConcurrencyTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     private static IVsockListener? TryListen(SimNetwork net, uint port)
     {
         try
@@ -25,9 +22,9 @@ public sealed class ConcurrencyTests : IDisposable
     [Fact]
     public async Task Listen_SamePortFromManyFabricObjects_ExactlyOneWins()
     {
-        var nets = Enumerable.Range(0, 8).Select(_ => SimFabric.Open(_fabric.Directory).Join(5)).ToList();
+        var nets = Enumerable.Range(0, 8).Select(_ => SimFabric.Open(Fabric.Directory).Join(5)).ToList();
 
-        var results = await Task.WhenAll(nets.Select(n => Task.Run(() => TryListen(n, 6000)))).WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var results = await Watchdog.Guard(Task.WhenAll(nets.Select(n => Task.Run(() => TryListen(n, 6000)))));
 
         Assert.Single(results, r => r is not null);
         foreach (var r in results)
@@ -37,14 +34,14 @@ public sealed class ConcurrencyTests : IDisposable
     [Fact]
     public async Task Listen_StaleFileReclaimedByManyAtOnce_ExactlyOneWins()
     {
-        _fabric.Join(5);
-        _fabric.MakeStaleSocketFile(5, 6000);
-        var nets = Enumerable.Range(0, 8).Select(_ => SimFabric.Open(_fabric.Directory).Join(5)).ToList();
+        Fabric.Machine(5);
+        Fabric.LeaveStaleListener(5, 6000);
+        var nets = Enumerable.Range(0, 8).Select(_ => SimFabric.Open(Fabric.Directory).Join(5)).ToList();
 
-        var results = await Task.WhenAll(nets.Select(n => Task.Run(() => TryListen(n, 6000)))).WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var results = await Watchdog.Guard(Task.WhenAll(nets.Select(n => Task.Run(() => TryListen(n, 6000)))));
 
         var winner = Assert.Single(results, r => r is not null);
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), winner!, new VsockAddress(5, 6000));
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), winner!, new VsockAddress(5, 6000), Watchdog.Token);
         client.Dispose();
         server.Dispose();
         winner!.Dispose();
@@ -53,16 +50,16 @@ public sealed class ConcurrencyTests : IDisposable
     [Fact]
     public async Task Connect_ManyAtOnce_AllAcceptedWithDistinctPorts()
     {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var host = _fabric.Join(2);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var host = Fabric.Machine(2);
         const int Count = 40;
 
         var connects = Enumerable.Range(0, Count)
-            .Select(_ => host.ConnectAsync(new VsockAddress(5, listener.LocalAddress.Port), null, TempFabric.Ct).AsTask()).ToList();
-        var clients = await Task.WhenAll(connects).WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+            .Select(_ => host.ConnectAsync(new VsockAddress(5, listener.LocalAddress.Port), null, Watchdog.Token).AsTask()).ToList();
+        var clients = await Watchdog.Guard(Task.WhenAll(connects));
         var servers = new List<IVsockConnection>();
         for (var i = 0; i < Count; i++)
-            servers.Add(await listener.AcceptAsync(TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct));
+            servers.Add(await Watchdog.Guard(listener.AcceptAsync(Watchdog.Token)));
 
         Assert.Equal(Count, servers.Select(s => s.RemoteAddress.Port).Distinct().Count());
         Assert.Equal(clients.Select(c => c.LocalAddress.Port).Order(), servers.Select(s => s.RemoteAddress.Port).Order());

@@ -1,36 +1,33 @@
 using System.Net.Sockets;
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>SPEC §5 connect rules and §7 addressing.</summary>
-public sealed class ConnectTests : IDisposable
+public sealed class ConnectTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     public async Task Connect_NobodyListening_ThrowsEconnreset()
     {
-        var host = _fabric.Join(2);
-        _fabric.Join(5);
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
 
-        var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, 7000), null, TempFabric.Ct).AsTask());
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token)));
 
-        Assert.Equal("connect", e.Operation);
+        Assert.Equal(VmciOperation.Connect, e.Operation);
         Assert.Equal("vmci://5:7000", e.Endpoint);
     }
 
     [Fact]
     public async Task Connect_StaleSocketFile_ThrowsEconnreset()
     {
-        var host = _fabric.Join(2);
-        _fabric.Join(5);
-        _fabric.MakeStaleSocketFile(5, 7000);
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        Fabric.LeaveStaleListener(5, 7000);
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, 7000), null, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token)));
     }
 
     [Theory]
@@ -39,20 +36,20 @@ public sealed class ConnectTests : IDisposable
     [InlineData(VmciCid.Any)]
     public async Task Connect_NoSuchMachine_ThrowsEnodev(uint cid)
     {
-        var host = _fabric.Join(2);
+        var host = Fabric.Machine(2);
 
-        await Sim.ThrowsErrnoAsync(Errno.ENODEV, () => host.ConnectAsync(new VsockAddress(cid, 7000), null, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ENODEV, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(cid, 7000), null, Watchdog.Token)));
     }
 
     [Fact]
     public async Task Connect_OtherMachine_BothEndsReportAddresses()
     {
-        var guest = _fabric.Join(5);
-        var host = _fabric.Join(2);
+        var guest = Fabric.Machine(5);
+        var host = Fabric.Machine(2);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(5, listener.LocalAddress.Port);
 
-        var (client, server) = await Sim.ConnectPairAsync(host, listener, target);
+        var (client, server) = await VsockStreams.ConnectPairAsync(host, listener, target, Watchdog.Token);
         using (client)
         using (server)
         {
@@ -67,11 +64,11 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_Loopback_ReachesOwnMachine()
     {
-        var guest = _fabric.Join(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(VmciCid.Local, listener.LocalAddress.Port);
 
-        var (client, server) = await Sim.ConnectPairAsync(guest, listener, target);
+        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, target, Watchdog.Token);
         using (client)
         using (server)
         {
@@ -83,14 +80,14 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_ListenerBoundToLoopback_OnlyReachableThroughCid1()
     {
-        var guest = _fabric.Join(5);
-        var host = _fabric.Join(2);
+        var guest = Fabric.Machine(5);
+        var host = Fabric.Machine(2);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Local, VmciPort.Any));
         var port = listener.LocalAddress.Port;
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => guest.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
-        var (client, server) = await Sim.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
+        var (client, server) = await VsockStreams.ConnectPairAsync(guest, listener, new VsockAddress(VmciCid.Local, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
     }
@@ -98,11 +95,10 @@ public sealed class ConnectTests : IDisposable
     [Fact]
     public async Task Connect_ListenerBoundToOwnCid_NotReachableThroughCid1()
     {
-        var guest = _fabric.Join(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(5, VmciPort.Any));
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET,
-            () => guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(guest.ConnectAsync(new VsockAddress(VmciCid.Local, listener.LocalAddress.Port), null, Watchdog.Token)));
     }
 
     [Theory]
@@ -113,98 +109,75 @@ public sealed class ConnectTests : IDisposable
     [InlineData(SimTopology.Open, 5u, 6u, true)]
     public async Task Connect_Topology_AllowsOrRefusesWithEnetunreach(SimTopology topology, uint from, uint to, bool allowed)
     {
-        _fabric.Fabric.Topology = topology;
-        var source = _fabric.Join(from);
-        using var listener = _fabric.Join(to).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        Fabric.Fabric.Topology = topology;
+        var source = Fabric.Machine(from);
+        using var listener = Fabric.Machine(to).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var target = new VsockAddress(to, listener.LocalAddress.Port);
 
         if (allowed)
         {
-            var (client, server) = await Sim.ConnectPairAsync(source, listener, target);
+            var (client, server) = await VsockStreams.ConnectPairAsync(source, listener, target, Watchdog.Token);
             client.Dispose();
             server.Dispose();
         }
         else
         {
-            await Sim.ThrowsErrnoAsync(Errno.ENETUNREACH, () => source.ConnectAsync(target, null, TempFabric.Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => Watchdog.Guard(source.ConnectAsync(target, null, Watchdog.Token)));
         }
     }
 
     [Fact]
     public async Task Connect_ListenerNeverAnswers_ThrowsEtimedoutAfterConnectTimeout()
     {
-        var host = _fabric.Join(2);
-        _fabric.Join(5);
-        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        var path = Path.Combine(Fabric.Directory, "5", "7000");
         using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         silent.Bind(new UnixDomainSocketEndPoint(path));
         silent.Listen(8);
         var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
 
-        await Sim.ThrowsErrnoAsync(Errno.ETIMEDOUT, () => host.ConnectAsync(new VsockAddress(5, 7000), options, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token)));
     }
 
     [Fact]
     public async Task Connect_Cancelled_ThrowsEcanceled()
     {
-        var host = _fabric.Join(2);
-        _fabric.Join(5);
-        var path = Path.Combine(_fabric.Directory, "5", "7000");
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        var path = Path.Combine(Fabric.Directory, "5", "7000");
         using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         silent.Bind(new UnixDomainSocketEndPoint(path));
         silent.Listen(8);
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Watchdog.Token);
         var connect = host.ConnectAsync(new VsockAddress(5, 7000), null, cts.Token).AsTask();
 
         await cts.CancelAsync();
 
-        await Sim.ThrowsErrnoAsync(Errno.ECANCELED, () => connect);
+        await VmciAssert.ThrowsAsync(Errno.ECANCELED, () => Watchdog.Guard(connect));
     }
 
     [Fact]
     public async Task Connect_BacklogFull_ThrowsEconnreset()
     {
-        var host = _fabric.Join(2);
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
+        var host = Fabric.Machine(2);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
         var target = new VsockAddress(5, listener.LocalAddress.Port);
-        using var first = await host.ConnectAsync(target, null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        using var first = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => host.ConnectAsync(target, null, TempFabric.Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token)));
 
-        using var accepted = await listener.AcceptAsync(TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-        using var second = await host.ConnectAsync(target, null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-    }
-
-    [Fact]
-    public async Task Accept_Disposed_ThrowsEbadf()
-    {
-        var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
-
-        listener.Dispose();
-
-        await Sim.ThrowsErrnoAsync(Errno.EBADF, () => accept);
-    }
-
-    [Fact]
-    public async Task Accept_Cancelled_ThrowsEcanceled()
-    {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(TempFabric.Ct);
-        var accept = listener.AcceptAsync(cts.Token).AsTask();
-
-        await cts.CancelAsync();
-
-        await Sim.ThrowsErrnoAsync(Errno.ECANCELED, () => accept);
+        using var accepted = await Watchdog.Guard(listener.AcceptAsync(Watchdog.Token));
+        using var second = await Watchdog.Guard(host.ConnectAsync(target, null, Watchdog.Token));
     }
 
     [Fact]
     public async Task Connect_Accepted_InheritsListenerOptions()
     {
         var options = new VsockOptions { BufferMaxSize = 1 << 20, BufferSize = 512 * 1024, ConnectTimeout = TimeSpan.FromSeconds(5) };
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), options);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), options);
 
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, listener.LocalAddress.Port));
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, listener.LocalAddress.Port), Watchdog.Token);
         using (client)
         using (server)
         {
@@ -214,7 +187,7 @@ public sealed class ConnectTests : IDisposable
             Assert.Equal(VsockOptions.DefaultBufferSize, client.GetOption(VsockOption.BufferSize));
             client.SetOption(VsockOption.BufferSize, 1 << 30);
             Assert.Equal(VsockOptions.DefaultBufferMaxSize, client.GetOption(VsockOption.BufferSize));
-            Sim.ThrowsErrno(Errno.ENOPROTOOPT, () => client.SetOption((VsockOption)3, 1));
+            VmciAssert.Throws(Errno.ENOPROTOOPT, () => client.SetOption((VsockOption)3, 1));
         }
     }
 }

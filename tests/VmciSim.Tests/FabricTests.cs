@@ -1,15 +1,12 @@
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>The fabric: directory, topology, machines, listing.</summary>
-public sealed class FabricTests : IDisposable
+public sealed class FabricTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public void Open_CreatesPrivateDirectory()
@@ -18,10 +15,10 @@ public sealed class FabricTests : IDisposable
             Assert.Skip("file modes are a Unix feature");
         const UnixFileMode Private = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
 
-        _fabric.Join(5);
+        Fabric.Machine(5);
 
-        Assert.Equal(Private, ModeOf(_fabric.Directory));
-        Assert.Equal(Private, ModeOf(Path.Combine(_fabric.Directory, "5")));
+        Assert.Equal(Private, ModeOf(Fabric.Directory));
+        Assert.Equal(Private, ModeOf(Path.Combine(Fabric.Directory, "5")));
     }
 
     [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
@@ -30,9 +27,9 @@ public sealed class FabricTests : IDisposable
     [Fact]
     public void Open_DirectoryTooLongForSunPath_ThrowsEinvalNamingThePath()
     {
-        var tooLong = Path.Combine(_fabric.Directory, new string('x', 100));
+        var tooLong = Path.Combine(Fabric.Directory, new string('x', 100));
 
-        var e = Sim.ThrowsErrno(Errno.EINVAL, () => SimFabric.Open(tooLong));
+        var e = VmciAssert.Throws(Errno.EINVAL, () => SimFabric.Open(tooLong));
 
         Assert.Contains(tooLong, e.Message, StringComparison.Ordinal);
         Assert.Contains("sun_path", e.Message, StringComparison.Ordinal);
@@ -45,40 +42,40 @@ public sealed class FabricTests : IDisposable
     [InlineData(VmciCid.Any)]
     public void Join_ReservedCid_ThrowsEinval(uint cid)
     {
-        Sim.ThrowsErrno(Errno.EINVAL, () => _fabric.Fabric.Join(cid));
+        VmciAssert.Throws(Errno.EINVAL, () => Fabric.Fabric.Join(cid));
     }
 
     [Fact]
     public void Join_ReturnsNetworkWithThatLocalCid()
     {
-        var net = _fabric.Join(42);
+        var net = Fabric.Machine(42);
 
         Assert.Equal(42u, net.GetLocalCid());
         Assert.Equal("sim", net.Name);
-        Assert.Same(_fabric.Fabric, net.Fabric);
+        Assert.Same(Fabric.Fabric, net.Fabric);
     }
 
     [Fact]
     public void Topology_DefaultsToOpen_AndIsSharedThroughTheDirectory()
     {
-        Assert.Equal(SimTopology.Open, _fabric.Fabric.Topology);
+        Assert.Equal(SimTopology.Open, Fabric.Fabric.Topology);
 
-        _fabric.Fabric.Topology = SimTopology.Vmware;
+        Fabric.Fabric.Topology = SimTopology.Vmware;
 
-        Assert.Equal(SimTopology.Vmware, SimFabric.Open(_fabric.Directory).Topology);
-        _fabric.Fabric.Topology = SimTopology.Open;
-        Assert.Equal(SimTopology.Open, SimFabric.Open(_fabric.Directory).Topology);
+        Assert.Equal(SimTopology.Vmware, SimFabric.Open(Fabric.Directory).Topology);
+        Fabric.Fabric.Topology = SimTopology.Open;
+        Assert.Equal(SimTopology.Open, SimFabric.Open(Fabric.Directory).Topology);
     }
 
     [Fact]
     public void Snapshot_ListsMachinesAndListenersWithBoundAddress()
     {
-        using var any = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, 7000));
-        using var specific = _fabric.Join(5).Listen(new VsockAddress(5, 7001));
-        using var loopback = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Local, 7002));
-        _fabric.MakeStaleSocketFile(2, 7003);
+        using var any = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, 7000));
+        using var specific = Fabric.Machine(5).Listen(new VsockAddress(5, 7001));
+        using var loopback = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Local, 7002));
+        Fabric.LeaveStaleListener(2, 7003);
 
-        var machines = _fabric.Fabric.Snapshot();
+        var machines = Fabric.Fabric.Snapshot();
 
         Assert.Equal([2u, 5u], machines.Select(m => m.Cid));
         Assert.Equal(

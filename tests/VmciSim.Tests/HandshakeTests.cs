@@ -2,16 +2,13 @@ using System.Net.Sockets;
 using System.Text;
 using Vmci;
 using Vmci.Sim.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>The UDS handshake: format, parse, and a listener's robustness against bad connectors.</summary>
-public sealed class HandshakeTests : IDisposable
+public sealed class HandshakeTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     public void Request_RoundTrips()
     {
@@ -64,22 +61,22 @@ public sealed class HandshakeTests : IDisposable
     [MemberData(nameof(BadRequests))]
     public async Task Listener_BadHandshake_RefusesItAndKeepsAccepting(byte[] request)
     {
-        var guest = _fabric.Join(5);
+        var guest = Fabric.Machine(5);
         using var listener = guest.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
 
-        using (var raw = _fabric.RawConnect(5, port))
+        using (var raw = Fabric.ConnectRaw(5, port))
         {
             try
             {
-                await raw.SendAsync(request, SocketFlags.None, TempFabric.Ct);
+                await raw.SendAsync(request, SocketFlags.None, Watchdog.Token);
                 raw.Shutdown(SocketShutdown.Send);
                 // Refused or closed: never accepted. The listener answers at most one reply, then closes.
                 var reply = new byte[64];
                 var total = 0;
                 int n;
-                while ((n = await raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct)) > 0)
+                while ((n = await Watchdog.Guard(raw.ReceiveAsync(reply.AsMemory(total), SocketFlags.None, Watchdog.Token))) > 0)
                     total += n;
                 Assert.True(total is 0 or Handshake.ReplyBytes, $"reply of {total} bytes");
                 if (total > 0)
@@ -91,7 +88,7 @@ public sealed class HandshakeTests : IDisposable
             }
         }
 
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, port));
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
     }
@@ -99,30 +96,30 @@ public sealed class HandshakeTests : IDisposable
     [Fact]
     public async Task Listener_SlowHandshake_ClosedAfterTimeoutWithoutBlockingOthers()
     {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         ((SimListener)listener).HandshakeTimeout = TimeSpan.FromMilliseconds(200);
         var port = listener.LocalAddress.Port;
-        using var slow = _fabric.RawConnect(5, port);
-        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, TempFabric.Ct);
+        using var slow = Fabric.ConnectRaw(5, port);
+        await slow.SendAsync("VMCI1 2"u8.ToArray(), SocketFlags.None, Watchdog.Token);
 
-        var (client, server) = await Sim.ConnectPairAsync(_fabric.Join(2), listener, new VsockAddress(5, port));
+        var (client, server) = await VsockStreams.ConnectPairAsync(Fabric.Machine(2), listener, new VsockAddress(5, port), Watchdog.Token);
         client.Dispose();
         server.Dispose();
 
-        var n = await slow.ReceiveAsync(new byte[16], SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var n = await Watchdog.Guard(slow.ReceiveAsync(new byte[16], SocketFlags.None, Watchdog.Token));
         Assert.Equal(0, n);
     }
 
     [Fact]
     public async Task Listener_SpoofedLoopbackSource_Refused()
     {
-        using var listener = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var port = listener.LocalAddress.Port;
-        using var raw = _fabric.RawConnect(5, port);
+        using var raw = Fabric.ConnectRaw(5, port);
 
-        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, TempFabric.Ct);
+        await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(7, 3000), new VsockAddress(VmciCid.Local, port)), SocketFlags.None, Watchdog.Token);
         var reply = new byte[Handshake.ReplyBytes];
-        var n = await raw.ReceiveAsync(reply, SocketFlags.None, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        var n = await Watchdog.Guard(raw.ReceiveAsync(reply, SocketFlags.None, Watchdog.Token));
 
         Assert.Equal(Handshake.ReplyBytes, n);
         Assert.Equal(Errno.ECONNRESET, Handshake.ParseReply(reply));

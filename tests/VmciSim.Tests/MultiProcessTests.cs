@@ -1,15 +1,12 @@
 using System.Text;
 using Vmci;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests;
 
 /// <summary>Machines in separate processes that share only the fabric directory.</summary>
-public sealed class MultiProcessTests : IDisposable
+public sealed class MultiProcessTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     private static uint ParsePort(string line)
     {
         Assert.StartsWith("PORT ", line, StringComparison.Ordinal);
@@ -19,114 +16,110 @@ public sealed class MultiProcessTests : IDisposable
     [Fact]
     public async Task Connect_ToListenerInChildProcess_EchoesAndChildSeesOurAddress()
     {
-        using var child = PeerProcess.Start("listen", _fabric.Directory, 5);
-        var port = ParsePort(await child.ReadLineAsync());
-        var host = _fabric.Join(2);
+        using var child = SimPeers.Start("listen", Fabric.Directory, 5);
+        var port = ParsePort(await child.ReadLineAsync(Watchdog.Token));
+        var host = Fabric.Machine(2);
 
-        using var connection = await host.ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask().WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-        await connection.SendAsync("ping"u8.ToArray(), TempFabric.Ct);
+        using var connection = await Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token));
+        await connection.SendAsync("ping"u8.ToArray(), Watchdog.Token);
 
-        Assert.Equal("ping"u8.ToArray(), await Sim.ReadExactlyAsync(connection, 4));
-        Assert.Equal($"ACCEPTED 2 {connection.LocalAddress.Port}", await child.ReadLineAsync());
-        Assert.Equal(0, await child.StopAsync());
+        Assert.Equal("ping"u8.ToArray(), await connection.ReadExactlyAsync(4, Watchdog.Token));
+        Assert.Equal($"ACCEPTED 2 {connection.LocalAddress.Port}", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal(0, await child.StopAsync(Watchdog.Token));
     }
 
     [Fact]
     public async Task Accept_FromChildProcess_ReportsChildCidAndPort()
     {
-        using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
+        using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var accept = listener.AcceptAsync(Watchdog.Token).AsTask();
 
-        using var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
-        var local = await child.ReadLineAsync();
-        using var server = await accept.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+        using var child = SimPeers.Start("connect", Fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
+        var local = await child.ReadLineAsync(Watchdog.Token);
+        using var server = await Watchdog.Guard(accept);
 
         Assert.Equal($"LOCAL {VmciCid.Any} {server.RemoteAddress.Port}", local);
         Assert.Equal(7u, server.RemoteAddress.Cid);
-        Assert.Equal("hello from 7\n"u8.ToArray(), await Sim.ReadExactlyAsync(server, 13));
-        Assert.Equal(0, await child.StopAsync());
+        Assert.Equal("hello from 7\n"u8.ToArray(), await server.ReadExactlyAsync(13, Watchdog.Token));
+        Assert.Equal(0, await child.StopAsync(Watchdog.Token));
     }
 
     [Fact]
     public async Task Connect_VmwareTopologyFromEnvironment_GuestToGuestThrowsEnetunreach()
     {
-        using var listener = _fabric.Join(6).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        using var listener = Fabric.Machine(6).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
 
-        using var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(6, listener.LocalAddress.Port), topology: "vmware");
+        using var child = SimPeers.Start("connect", Fabric.Directory, 7, new VsockAddress(6, listener.LocalAddress.Port), topology: "vmware");
 
-        Assert.Equal("ERR ENETUNREACH", await child.ReadLineAsync());
+        Assert.Equal("ERR ENETUNREACH", await child.ReadLineAsync(Watchdog.Token));
     }
 
     [Fact]
     public async Task ChildListenerKilled_ConnectThrowsEconnreset_AndPortIsReclaimed()
     {
-        var child = PeerProcess.Start("listen", _fabric.Directory, 5);
-        var port = ParsePort(await child.ReadLineAsync());
+        var child = SimPeers.Start("listen", Fabric.Directory, 5);
+        var port = ParsePort(await child.ReadLineAsync(Watchdog.Token));
         child.Kill();
         child.Dispose();
-        Assert.Contains(Path.Combine("5", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), _fabric.Entries());
+        Assert.Contains(Path.Combine("5", port.ToString(System.Globalization.CultureInfo.InvariantCulture)), Fabric.Entries());
 
-        await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(5, port), null, TempFabric.Ct).AsTask());
-        Assert.True(Assert.Single(Assert.Single(_fabric.Fabric.Snapshot(), m => m.Cid == 5).Listeners).IsStale);
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(Fabric.Machine(2).ConnectAsync(new VsockAddress(5, port), null, Watchdog.Token)));
+        Assert.True(Assert.Single(Assert.Single(Fabric.Fabric.Snapshot(), m => m.Cid == 5).Listeners).IsStale);
 
-        using var reclaimed = _fabric.Join(5).Listen(new VsockAddress(VmciCid.Any, port));
+        using var reclaimed = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, port));
         Assert.Equal(port, reclaimed.LocalAddress.Port);
     }
 
     [Fact]
     public async Task ChildPeerKilled_ReceiveReadsEndOfStream_ThenSendThrowsEpipe()
     {
-        using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var accept = listener.AcceptAsync(TempFabric.Ct).AsTask();
-        var child = PeerProcess.Start("connect", _fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
-        await child.ReadLineAsync();
-        using var server = await accept.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
-        Assert.Equal(Encoding.ASCII.GetBytes("hello from 7\n"), await Sim.ReadExactlyAsync(server, 13));
+        using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var accept = listener.AcceptAsync(Watchdog.Token).AsTask();
+        var child = SimPeers.Start("connect", Fabric.Directory, 7, new VsockAddress(2, listener.LocalAddress.Port));
+        await child.ReadLineAsync(Watchdog.Token);
+        using var server = await Watchdog.Guard(accept);
+        Assert.Equal(Encoding.ASCII.GetBytes("hello from 7\n"), await server.ReadExactlyAsync(13, Watchdog.Token));
 
         child.Kill();
         child.Dispose();
 
-        Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[16]));
-        await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], TempFabric.Ct).AsTask());
+        Assert.Equal(0, await server.ReceiveAsync(new byte[16], Watchdog.Token).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => Watchdog.Guard(server.SendAsync(new byte[1], Watchdog.Token)));
     }
 }
 
 /// <summary>SimNetwork.FromEnvironment and SimFabric's default directory, read in a child process's environment.</summary>
-public sealed class EnvironmentTests : IDisposable
+public sealed class EnvironmentTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     public async Task FromEnvironment_NoCid_IsTheHostWithTheFabricsTopology()
     {
-        _fabric.Fabric.Topology = Vmci.Sim.SimTopology.Vmware;
+        Fabric.Fabric.Topology = Vmci.Sim.SimTopology.Vmware;
 
-        using var child = PeerProcess.Start("info", _fabric.Directory, cid: null, target: null, topology: null, runtimeDirectory: null);
+        using var child = SimPeers.Start("info", Fabric.Directory, cid: null, target: null, topology: null, runtimeDirectory: null);
 
-        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
-        Assert.Equal("CID 2", await child.ReadLineAsync());
-        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
+        Assert.Equal($"FABRIC {Fabric.Directory}", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal("CID 2", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync(Watchdog.Token));
     }
 
     [Fact]
     public async Task FromEnvironment_TopologyVariable_IsWrittenToTheFabric()
     {
-        using var child = PeerProcess.Start("info", _fabric.Directory, "9", target: null, topology: "vmware", runtimeDirectory: null);
+        using var child = SimPeers.Start("info", Fabric.Directory, "9", target: null, topology: "vmware", runtimeDirectory: null);
 
-        Assert.Equal($"FABRIC {_fabric.Directory}", await child.ReadLineAsync());
-        Assert.Equal("CID 9", await child.ReadLineAsync());
-        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync());
-        Assert.Equal(Vmci.Sim.SimTopology.Vmware, _fabric.Fabric.Topology);
+        Assert.Equal($"FABRIC {Fabric.Directory}", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal("CID 9", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal("TOPOLOGY Vmware", await child.ReadLineAsync(Watchdog.Token));
+        Assert.Equal(Vmci.Sim.SimTopology.Vmware, Fabric.Fabric.Topology);
     }
 
     [Fact]
     public async Task Open_NoFabricVariable_UsesXdgRuntimeDir()
     {
-        using var child = PeerProcess.Start("info", fabric: null, "5", target: null, topology: null, runtimeDirectory: _fabric.Directory);
+        using var child = SimPeers.Start("info", fabric: null, "5", target: null, topology: null, runtimeDirectory: Fabric.Directory);
 
-        Assert.Equal($"FABRIC {Path.Combine(_fabric.Directory, "vmci-sim")}", await child.ReadLineAsync());
+        Assert.Equal($"FABRIC {Path.Combine(Fabric.Directory, "vmci-sim")}", await child.ReadLineAsync(Watchdog.Token));
     }
 
     [Theory]
@@ -135,8 +128,8 @@ public sealed class EnvironmentTests : IDisposable
     [InlineData("5", "mesh")]
     public async Task FromEnvironment_BadVariable_ThrowsEinval(string cid, string? topology)
     {
-        using var child = PeerProcess.Start("info", _fabric.Directory, cid, target: null, topology: topology, runtimeDirectory: null);
+        using var child = SimPeers.Start("info", Fabric.Directory, cid, target: null, topology: topology, runtimeDirectory: null);
 
-        Assert.Equal("ERR EINVAL", await child.ReadLineAsync());
+        Assert.Equal("ERR EINVAL", await child.ReadLineAsync(Watchdog.Token));
     }
 }

@@ -1,8 +1,10 @@
+using Vmci.TestKit;
+
 namespace VmciSim.Tests;
 
-/// <summary>The test executable: xUnit's console runner, or a peer machine (<see cref="PeerProcess"/>) in a child process.</summary>
+/// <summary>The test executable: a peer machine (<see cref="SimPeers"/>) when started by a multi-process test, else xUnit's console runner.</summary>
 public static class Program
 {
     public static int Main(string[] args) =>
-        PeerProcess.IsPeer ? PeerProcess.Run() : Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
+        PeerProcess.RunIfRequested(args, SimPeers.Programs) ?? Xunit.Runner.InProc.SystemConsole.ConsoleRunner.Run(args).GetAwaiter().GetResult();
 }

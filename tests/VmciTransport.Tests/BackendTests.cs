@@ -1,4 +1,5 @@
 using Vmci.Sim;
+using Vmci.TestKit;
 
 namespace Vmci.Transport.Tests;
 
@@ -27,8 +28,7 @@ public sealed class BackendTests
     {
         WithEnvironment("kvm", null, () =>
         {
-            var e = Assert.Throws<VmciException>(VmciNetwork.FromEnvironment);
-            Assert.Equal(Errno.EINVAL, e.Errno);
+            var e = VmciAssert.Throws(Errno.EINVAL, () => VmciNetwork.FromEnvironment());
             Assert.Contains("VMCI_BACKEND=kvm", e.Message, StringComparison.Ordinal);
             Assert.Contains("'sim'", e.Message, StringComparison.Ordinal);
             Assert.Contains("'vsock'", e.Message, StringComparison.Ordinal);
@@ -51,9 +51,9 @@ public sealed class BackendTests
 
     private static void WithEnvironment(string? backend, string? fabric, Action action)
     {
-        var oldBackend = Environment.GetEnvironmentVariable(VmciNetwork.BackendVariable);
+        var oldBackend = Environment.GetEnvironmentVariable(VmciSettings.BackendVariable);
         var oldFabric = Environment.GetEnvironmentVariable("VMCI_SIM_FABRIC");
-        Environment.SetEnvironmentVariable(VmciNetwork.BackendVariable, backend);
+        Environment.SetEnvironmentVariable(VmciSettings.BackendVariable, backend);
         Environment.SetEnvironmentVariable("VMCI_SIM_FABRIC", fabric ?? oldFabric);
         try
         {
@@ -61,7 +61,7 @@ public sealed class BackendTests
         }
         finally
         {
-            Environment.SetEnvironmentVariable(VmciNetwork.BackendVariable, oldBackend);
+            Environment.SetEnvironmentVariable(VmciSettings.BackendVariable, oldBackend);
             Environment.SetEnvironmentVariable("VMCI_SIM_FABRIC", oldFabric);
         }
     }

@@ -1,5 +1,6 @@
 using NetMQ;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 using Vmci.Transport.Internal;
 
 namespace Vmci.Transport.Tests;
@@ -10,36 +11,6 @@ public sealed class ConnectTests : IDisposable
     private readonly Fabric _fabric = new();
 
     public void Dispose() => _fabric.Dispose();
-
-    [Theory]
-    [InlineData("vmci://2:05564", "vmci://2:5564")]
-    [InlineData("vmci://-1:7000", "vmci://*:7000")]
-    [InlineData("vmci://@:7001", "vmci://2:7001")]
-    public void Connect_NoPeer_ReturnsAtOnce_LastEndpointIsCanonical(string endpoint, string expected)
-    {
-        var socket = _fabric.Socket(new PairSocket());
-        socket.VmciConnect(endpoint);
-        Assert.Equal(expected, socket.VmciLastEndpoint());
-    }
-
-    [Fact]
-    public void Connect_MalformedEndpoint_ThrowsInvalidAtOnce()
-    {
-        var socket = _fabric.Socket(new PairSocket());
-        var e = Assert.Throws<InvalidException>(() => socket.VmciConnect("vmci://2:port"));
-        BindTests.AssertCarries(e, Errno.EINVAL, "'vmci://2:port'");
-    }
-
-    [Fact]
-    public void Disconnect_OriginalString_Succeeds_CanonicalThrowsEndpointNotFound()
-    {
-        var socket = _fabric.Socket(new PairSocket());
-        socket.VmciConnect("vmci://@:07002");
-        var e = Assert.Throws<EndpointNotFoundException>(() => socket.VmciDisconnect("vmci://2:7002"));
-        BindTests.AssertCarries(e, Errno.ENOENT, "disconnect 'vmci://2:7002'");
-        socket.VmciDisconnect("vmci://@:07002");
-        Assert.Throws<EndpointNotFoundException>(() => socket.VmciDisconnect("vmci://@:07002"));
-    }
 
     [Fact]
     public void Connect_BeforeBind_MessagesFlow()
@@ -54,13 +25,13 @@ public sealed class ConnectTests : IDisposable
         client.VmciConnect(Fabric.ToHost(bound));
         client.SendFrame("queued before the peer existed");
         var relay = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
-        Fabric.WaitUntil(() => relay.LastError is not null, "a first attempt failed");
+        _fabric.Watchdog.Until(() => relay.LastError is not null, "a first attempt failed");
         Assert.Equal(Errno.ECONNRESET, relay.LastError!.Errno);
 
         var server = _fabric.Socket(new PairSocket());
         server.VmciBind(bound);
-        Assert.Equal("queued before the peer existed", Fabric.ReceiveString(server));
-        Fabric.Bounce(server, client);
+        Assert.Equal("queued before the peer existed", Delivery.ReceiveString(server));
+        Bounce.Check(server, client);
     }
 
     [Fact]
@@ -70,7 +41,7 @@ public sealed class ConnectTests : IDisposable
         socket.Options.ReconnectInterval = TimeSpan.FromMilliseconds(-1);
         socket.VmciConnect("vmci://2:7003");
         var relay = SocketState.Find(socket)!.FindConnects("vmci://2:7003").Single();
-        Fabric.WaitUntil(() => relay.GaveUp, "the relay gave up");
+        _fabric.Watchdog.Until(() => relay.GaveUp, "the relay gave up");
         Assert.Equal(1, relay.Attempts);
     }
 
@@ -95,7 +66,7 @@ public sealed class ConnectTests : IDisposable
         socket.Options.ReconnectInterval = TimeSpan.FromMilliseconds(10);
         socket.VmciConnect("vmci://2:7004");
         var relay = SocketState.Find(socket)!.FindConnects("vmci://2:7004").Single();
-        Fabric.WaitUntil(() => relay.Attempts >= 3, "three attempts were made");
+        _fabric.Watchdog.Until(() => relay.Attempts >= 3, "three attempts were made");
         Assert.False(relay.GaveUp);
     }
 
@@ -105,10 +76,10 @@ public sealed class ConnectTests : IDisposable
         var server = _fabric.Socket(new PairSocket());
         var client = _fabric.Socket(new PairSocket());
         var bound = _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
+        Bounce.Check(server, client);
         var accepted = SocketState.Find(server)!.FindBind(bound)!;
         client.VmciDisconnect(Fabric.ToHost(bound));
-        Fabric.WaitUntil(() => accepted.PairCount == 0, "the server's relay saw the disconnect");
+        _fabric.Watchdog.Until(() => accepted.ConnectionCount == 0, "the server's relay saw the disconnect");
     }
 
     [Fact]
@@ -117,16 +88,16 @@ public sealed class ConnectTests : IDisposable
         var server = _fabric.Socket(new PairSocket());
         var client = _fabric.Socket(new PairSocket());
         var bound = _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
+        Bounce.Check(server, client);
         var accepted = SocketState.Find(server)!.FindBind(bound)!;
         var connect = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
         server.Dispose();
-        Fabric.WaitUntil(() => accepted.PairCount == 0 && connect.PairCount == 0, "both relays dropped the connection");
-        Fabric.WaitUntil(() => !SocketState.Find(server)!.HasRelays, "the disposed socket's relays were closed");
+        _fabric.Watchdog.Until(() => accepted.ConnectionCount == 0 && connect.ConnectionCount == 0, "both relays dropped the connection");
+        _fabric.Watchdog.Until(() => !SocketState.Find(server)!.HasEndpoints, "the disposed socket's relays were closed");
         // The port is free again: a new socket can bind it.
         var again = _fabric.Socket(new PairSocket());
         again.VmciBind(bound);
-        Fabric.Bounce(again, client);
+        Bounce.Check(again, client);
     }
 
     [Fact]
@@ -144,7 +115,7 @@ public sealed class ConnectTests : IDisposable
         }).ToList();
         foreach (var c in clients)
             c.SendFrame("hi");
-        var seen = Enumerable.Range(0, 4).Select(_ => Fabric.Receive(server)[0].ConvertToString()).Order().ToList();
+        var seen = Enumerable.Range(0, 4).Select(_ => Delivery.Receive(server)[0].ConvertToString()).Order().ToList();
         Assert.Equal(["a", "b", "c", "d"], seen);
     }
 }

@@ -17,7 +17,7 @@ public sealed class ErrorMappingTests
     [InlineData(Errno.EBADF, typeof(TerminatingException), false)]
     public void ToNetMQ_Errno_GivesNetMQsType(Errno errno, Type expected, bool keepsInner)
     {
-        var vmci = VmciError.Create(errno, "bind", "vmci://*:1", "the rule");
+        var vmci = VmciError.Create(errno, VmciOperation.Bind, "vmci://*:1", "the rule");
         var e = NetMQErrors.ToNetMQ(vmci);
         Assert.IsType(expected, e);
         Assert.Equal(vmci.Message, e.Message);
@@ -34,7 +34,7 @@ public sealed class ErrorMappingTests
     [InlineData(Errno.ETIMEDOUT, ErrorCode.TimedOut)]
     public void ToNetMQ_OtherErrno_CarriesErrorCodeAndInner(Errno errno, ErrorCode code)
     {
-        var vmci = VmciError.Create(errno, "connect", "vmci://2:1");
+        var vmci = VmciError.Create(errno, VmciOperation.Connect, "vmci://2:1");
         var e = NetMQErrors.ToNetMQ(vmci);
         Assert.Equal(code, e.ErrorCode);
         Assert.Same(vmci, e.InnerException);

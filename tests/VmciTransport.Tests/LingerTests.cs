@@ -1,5 +1,6 @@
 using NetMQ;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 
 namespace Vmci.Transport.Tests;
 
@@ -33,7 +34,7 @@ public sealed class LingerTests : IDisposable
 
         for (var i = 0; i < count; i++)
         {
-            Assert.True(pull.TryReceiveFrameString(Fabric.Watchdog, out var frame), $"message {i} of {count} never arrived");
+            Assert.True(pull.TryReceiveFrameString(Watchdog.DefaultTimeout, out var frame), $"message {i} of {count} never arrived");
             Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), frame);
         }
     }
@@ -48,11 +49,11 @@ public sealed class LingerTests : IDisposable
         push.VmciOptions().Network = _fabric.Host;
         push.VmciConnect("vmci://3:" + pull.VmciLastEndpoint()![(pull.VmciLastEndpoint()!.LastIndexOf(':') + 1)..]);
         push.SendFrame("x");
-        Assert.True(pull.TryReceiveFrameString(Fabric.Watchdog, out _));
+        Assert.True(pull.TryReceiveFrameString(Watchdog.DefaultTimeout, out _));
         var state = Internal.SocketState.Find(push)!;
 
         push.Dispose();
 
-        Fabric.WaitUntil(() => !state.HasRelays, "the disposed socket's relays closed");
+        _fabric.Watchdog.Until(() => !state.HasEndpoints, "the disposed socket's relays closed");
     }
 }

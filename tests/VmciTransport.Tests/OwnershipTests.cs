@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net.Sockets;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 using Vmci.Transport.Internal;
 
 namespace Vmci.Transport.Tests;
@@ -19,12 +20,12 @@ public sealed class OwnershipTests : IDisposable
             Assert.Skip("the ownership check exists on Linux only");
         if (!File.Exists("/bin/bash"))
             Assert.Skip("needs /bin/bash for its /dev/tcp stranger");
-        var ct = TestContext.Current.CancellationToken;
         var server = _fabric.Socket(new PairSocket());
         var client = _fabric.Socket(new PairSocket());
+        client.VmciOptions().TransportMode = VmciTransportMode.Relay; // the ownership check guards the relay's listener
         var bound = _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
-        var relay = SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
+        Bounce.Check(server, client);
+        var relay = (ConnectRelay)SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
 
         // The stranger connects, then waits for the relay to close its connection (cat returns at end of stream/reset).
         var stranger = Process.Start(new ProcessStartInfo("/bin/bash", ["-c", $"exec 3<>/dev/tcp/127.0.0.1/{relay.Port} && cat <&3; echo closed"])
@@ -32,12 +33,13 @@ public sealed class OwnershipTests : IDisposable
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         })!;
-        var output = await stranger.StandardOutput.ReadToEndAsync(ct).WaitAsync(Fabric.Watchdog, ct);
-        await stranger.WaitForExitAsync(ct).WaitAsync(Fabric.Watchdog, ct);
+        var watchdog = _fabric.Watchdog;
+        var output = await watchdog.Guard(stranger.StandardOutput.ReadToEndAsync(watchdog.Token));
+        await watchdog.Guard(stranger.WaitForExitAsync(watchdog.Token));
         Assert.Equal("closed", output.Trim());
         Assert.Equal(1, relay.Refused);
         Assert.Equal(1, relay.Attempts);
-        Fabric.Bounce(server, client);
+        Bounce.Check(server, client);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using NetMQ;
 using NetMQ.Sockets;
+using Vmci.TestKit;
 
 namespace Vmci.Transport.Tests;
 
@@ -9,34 +10,6 @@ public sealed class PatternTests : IDisposable
     private readonly Fabric _fabric = new();
 
     public void Dispose() => _fabric.Dispose();
-
-    [Fact]
-    public void Pair_Bounce()
-    {
-        var server = _fabric.Socket(new PairSocket());
-        var client = _fabric.Socket(new PairSocket());
-        _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
-    }
-
-    [Fact]
-    public void ReqRep_Bounce()
-    {
-        var server = _fabric.Socket(new ResponseSocket());
-        var client = _fabric.Socket(new RequestSocket());
-        _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
-        Fabric.Bounce(server, client);
-    }
-
-    [Fact]
-    public void DealerDealer_Bounce()
-    {
-        var server = _fabric.Socket(new DealerSocket());
-        var client = _fabric.Socket(new DealerSocket());
-        _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
-    }
 
     [Fact]
     public void DealerRouter_IdentitiesPreservedPerPeer()
@@ -55,13 +28,13 @@ public sealed class PatternTests : IDisposable
         bob.SendMoreFrame("from").SendFrame("bob");
         for (var i = 0; i < 2; i++)
         {
-            var m = Fabric.Receive(router);
+            var m = Delivery.Receive(router);
             Assert.Equal(3, m.FrameCount);
             Assert.Equal(m[0].ConvertToString(), m[2].ConvertToString());
             router.SendMoreFrame(m[0].ToByteArray()).SendFrame("to " + m[0].ConvertToString());
         }
-        Assert.Equal("to alice", Fabric.ReceiveString(alice));
-        Assert.Equal("to bob", Fabric.ReceiveString(bob));
+        Assert.Equal("to alice", Delivery.ReceiveString(alice));
+        Assert.Equal("to bob", Delivery.ReceiveString(bob));
     }
 
     [Fact]
@@ -93,11 +66,11 @@ public sealed class PatternTests : IDisposable
         var xsub = _fabric.Socket(new XSubscriberSocket());
         _fabric.Link(xpub, xsub);
         xsub.SendFrame([1, (byte)'t']);
-        Assert.Equal(new byte[] { 1, (byte)'t' }, Fabric.Receive(xpub)[0].ToByteArray());
+        Assert.Equal(new byte[] { 1, (byte)'t' }, Delivery.Receive(xpub)[0].ToByteArray());
         xpub.SendFrame("topic");
-        Assert.Equal("topic", Fabric.ReceiveString(xsub));
+        Assert.Equal("topic", Delivery.ReceiveString(xsub));
         xsub.SendFrame([0, (byte)'t']);
-        Assert.Equal(new byte[] { 0, (byte)'t' }, Fabric.Receive(xpub)[0].ToByteArray());
+        Assert.Equal(new byte[] { 0, (byte)'t' }, Delivery.Receive(xpub)[0].ToByteArray());
     }
 
     [Fact]
@@ -116,15 +89,15 @@ public sealed class PatternTests : IDisposable
         for (var i = 0; i < pushers.Count; i++)
         {
             pushers[i].SendFrame("hello");
-            Assert.Equal("hello", Fabric.ReceiveString(pull));
+            Assert.Equal("hello", Delivery.ReceiveString(pull));
         }
         for (var round = 0; round < 10; round++)
             for (var i = 0; i < pushers.Count; i++)
                 pushers[i].SendFrame(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        var received = Enumerable.Range(0, 30).Select(_ => Fabric.ReceiveString(pull)).ToList();
+        var received = Enumerable.Range(0, 30).Select(_ => Delivery.ReceiveString(pull)).ToList();
         // Every peer has its own connection (one vsock connection, one loopback connection, one NetMQ pipe), which is
         // what NetMQ's fair queueing works on; each peer's messages keep their order.
-        Assert.Equal(3, Vmci.Transport.Internal.SocketState.Find(pull)!.FindBind(pull.VmciLastEndpoint()!)!.PairCount);
+        Assert.Equal(3, Vmci.Transport.Internal.SocketState.Find(pull)!.FindBind(pull.VmciLastEndpoint()!)!.ConnectionCount);
         Assert.All(received.GroupBy(m => m), g => Assert.Equal(10, g.Count()));
     }
 
@@ -138,7 +111,7 @@ public sealed class PatternTests : IDisposable
         for (var i = 0; i < 50; i++)
             message.Append(new byte[i]);
         client.SendMultipartMessage(message);
-        var received = Fabric.Receive(server);
+        var received = Delivery.Receive(server);
         Assert.Equal(Enumerable.Range(0, 50), received.Select(f => f.MessageSize));
     }
 
@@ -151,7 +124,7 @@ public sealed class PatternTests : IDisposable
         var payload = new byte[16 * 1024 * 1024];
         new Random(42).NextBytes(payload);
         client.SendFrame(payload);
-        Assert.True(server.TryReceiveFrameBytes(Fabric.Watchdog, out var received));
+        Assert.True(server.TryReceiveFrameBytes(Watchdog.DefaultTimeout, out var received));
         Assert.True(payload.AsSpan().SequenceEqual(received));
     }
 
@@ -166,13 +139,13 @@ public sealed class PatternTests : IDisposable
         client.Options.CurveServerKey = serverKey.PublicKey;
         client.Options.CurveCertificate = new NetMQCertificate();
         _fabric.Link(server, client);
-        Fabric.Bounce(server, client);
+        Bounce.Check(server, client);
     }
 
     private static void AssertDelivered(PublisherSocket pub, SubscriberSocket sub)
     {
         // PUB drops messages until the subscription has arrived; publish until one gets through.
-        var deadline = DateTime.UtcNow + Fabric.Watchdog;
+        var deadline = DateTime.UtcNow + Watchdog.DefaultTimeout;
         while (true)
         {
             pub.SendMoreFrame("sports").SendFrame("ignored");
@@ -180,7 +153,7 @@ public sealed class PatternTests : IDisposable
             if (sub.TryReceiveFrameString(TimeSpan.FromMilliseconds(50), out var topic))
             {
                 Assert.Equal("news", topic);
-                Assert.Equal("delivered", Fabric.ReceiveString(sub));
+                Assert.Equal("delivered", Delivery.ReceiveString(sub));
                 while (sub.TryReceiveFrameString(TimeSpan.Zero, out _))
                 {
                 }

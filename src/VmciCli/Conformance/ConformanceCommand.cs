@@ -1,14 +1,17 @@
 using System.CommandLine;
 using System.Diagnostics;
 using Spectre.Console;
+using Vmci.Cli.Shell;
 
 namespace Vmci.Cli.Conformance;
 
-/// <summary><c>vmci conformance [--backend sim|vsock] [--junit FILE] [--json FILE]</c>: runs the suite and prints the report.</summary>
+/// <summary>
+/// <c>vmci conformance [--backend sim|vsock] [--junit FILE] [--json FILE]</c>: runs the suite and prints the report.
+/// Exit code 0 when no case failed, 1 when some did, 2 for a usage error, 3 when the suite could not run (not found,
+/// ran no case, stopped by a signal).
+/// </summary>
 internal static class ConformanceCommand
 {
-    /// <summary>Exit code when the suite could not be run at all (every other code is the number of failures, capped at 254).</summary>
-    public const int CouldNotRun = 255;
 
     public static Command Create()
     {
@@ -16,12 +19,19 @@ internal static class ConformanceCommand
         {
             Description = "sim (the built-in simulator) or vsock (real AF_VSOCK: a VMware or QEMU guest)",
             DefaultValueFactory = _ => "sim",
-        };
-        backend.AcceptOnlyFromAmong("sim", "vsock");
+        }.OneOf("sim", "vsock");
         var junit = new Option<FileInfo?>("--junit") { Description = "also write a JUnit XML report to FILE" };
         var json = new Option<FileInfo?>("--json") { Description = "also write a JSON report to FILE" };
+        foreach (var report in new[] { junit, json })
+        {
+            report.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<FileInfo?>() is { } file && !Directory.Exists(file.DirectoryName))
+                    result.AddError(Validators.Rule(report.Name, file.ToString(), $"its directory {file.DirectoryName} does not exist"));
+            });
+        }
         var suite = new Option<FileInfo?>("--suite") { Description = $"the suite to run (default: beside this tool, or ${SuiteProcess.SuiteVariable})" };
-        var filter = new Option<string?>("--filter") { Description = "run only test methods matching this xUnit -method pattern (wildcards at either end)" };
+        var filter = new Option<string?>("--filter") { Description = "run only test methods matching this xUnit -method pattern (wildcards at either end)" }.NotEmpty();
 
         var command = new Command("conformance", "Run the zmq_vmci(7) conformance suite and print what conforms and what does not.")
         {
@@ -43,7 +53,7 @@ internal static class ConformanceCommand
         catch (FileNotFoundException e)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return CouldNotRun;
+            return ExitCodes.CouldNotRun;
         }
 
         if (Console.IsOutputRedirected)
@@ -66,7 +76,12 @@ internal static class ConformanceCommand
         catch (InvalidOperationException e)
         {
             AnsiConsole.MarkupLine($"[red]error:[/] {Markup.Escape(e.Message)}");
-            return CouldNotRun;
+            return ExitCodes.CouldNotRun;
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            AnsiConsole.MarkupLine($"[red]error:[/] stopped by a signal after {cases.Count} case(s): the suite did not finish");
+            return ExitCodes.CouldNotRun;
         }
 
         var run = new ConformanceRun(backend, started, clock.Elapsed, cases);
@@ -81,9 +96,9 @@ internal static class ConformanceCommand
         if (run.Cases.Count == 0)
         {
             AnsiConsole.MarkupLine("[red]error:[/] the suite ran no case");
-            return CouldNotRun;
+            return ExitCodes.CouldNotRun;
         }
         Console.WriteLine(run.Summary);
-        return Math.Min(run.Failed, CouldNotRun - 1);
+        return run.Failed == 0 ? ExitCodes.Success : ExitCodes.Failed;
     }
 }

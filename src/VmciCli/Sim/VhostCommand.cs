@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Vmci.Cli.Shell;
 using Vmci.Sim.VhostUser;
 
 namespace Vmci.Cli.Sim;
@@ -11,9 +12,9 @@ namespace Vmci.Cli.Sim;
 /// </summary>
 internal static class VhostCommand
 {
-    public const int Failed = 1;
-    public const int UsageError = 2;
-    public const int CouldNotRun = 3;
+    public const int Failed = ExitCodes.Failed;
+    public const int UsageError = ExitCodes.Usage;
+    public const int CouldNotRun = ExitCodes.CouldNotRun;
 
     public static Command Create()
     {
@@ -79,7 +80,7 @@ internal static class VhostCommand
             try
             {
                 await run.ConfigureAwait(false);
-                return 0;
+                return ExitCodes.Success;
             }
             catch (VmciException e)
             {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Vmci.Sim.Internal;
+using Vmci.Sim.Unix;
 
 namespace Vmci.Sim;
 
@@ -22,11 +23,21 @@ public sealed class SimFaults
     /// <summary>The path of the control file, <c>&lt;fabric&gt;/faults.json</c>.</summary>
     public string FilePath => _state.FilePath;
 
-    /// <summary>The version of the control file last seen (0: no faults file yet).</summary>
-    public long Version => _state.Refresh().Version;
+    /// <summary>The version of the control file (0: no faults file yet).</summary>
+    /// <exception cref="VmciException">The file is not a faults file (a directory, a link, malformed JSON): EISDIR, ELOOP, EINVAL.</exception>
+    public long Version => ReadStrict().Version;
 
     /// <summary>The active faults, read from the control file.</summary>
-    public IReadOnlyList<SimFault> List() => _state.Refresh().Faults;
+    /// <exception cref="VmciException">The file is not a faults file (a directory, a link, malformed JSON): EISDIR, ELOOP, EINVAL.</exception>
+    public IReadOnlyList<SimFault> List() => ReadStrict().Faults;
+
+    /// <summary>Reads the file itself, failing on a bad one (the participants' poll keeps the last good version instead).</summary>
+    private FaultSet ReadStrict()
+    {
+        var set = FaultFile.Read(_state.FilePath);
+        _state.Publish(set);
+        return set;
+    }
 
     /// <summary>Adds a fault; returns it with its <see cref="SimFault.Id"/> and <see cref="SimFault.AddedUtc"/>.</summary>
     /// <param name="fault">The fault.</param>
@@ -37,7 +48,7 @@ public sealed class SimFaults
         ArgumentNullException.ThrowIfNull(fault);
         Validate(fault);
         SimFault? added = null;
-        var next = FaultFile.Update(_state.FilePath, current =>
+        var next = FaultFile.Update(_state.FilePath, _fabric.Layout.Access, current =>
         {
             added = fault with { Id = current.NextId, AddedUtc = DateTime.UtcNow };
             if (fault.Kind == SimFaultKind.CidChange)
@@ -57,7 +68,7 @@ public sealed class SimFaults
     public int Clear(uint? cid = null, SimFaultKind? kind = null)
     {
         var removed = 0;
-        var next = FaultFile.Update(_state.FilePath, current =>
+        var next = FaultFile.Update(_state.FilePath, _fabric.Layout.Access, current =>
         {
             var keep = new List<SimFault>();
             foreach (var f in current.Faults)
@@ -113,17 +124,23 @@ public sealed class SimFaults
         else if (f.Kind == SimFaultKind.CidChange && (f.ToCid is VmciCid.Hypervisor or VmciCid.Local or VmciCid.Any || f.ToCid == f.Cid))
             problem = $"CID {f.Cid} cannot change to {f.ToCid}";
         if (problem is not null)
-            throw VmciError.Create(Errno.EINVAL, "add fault", f.ToString(), problem);
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.ChangeFabric, f.ToString(), problem);
     }
 
     private void MoveMachine(uint from, uint to)
     {
         var source = _fabric.Layout.MachineDirectory(from);
         var target = _fabric.Layout.MachineDirectory(to);
-        if (Directory.Exists(target))
-            throw VmciError.Create(Errno.EADDRINUSE, "change CID", to.ToString(CultureInfo.InvariantCulture),
+        if (UnixFiles.TryStat(source, out _) == Interop.ENOENT)
+            return;
+        if (FabricAccess.CheckMachine(source, from) is { } refusal)
+            throw refusal(VmciOperation.ChangeFabric);
+        // rename(2) without replacing: the listeners' socket files keep working under the new CID.
+        var errno = UnixFiles.RenameNoReplace(source, target);
+        if (errno == Interop.EEXIST)
+            throw VmciError.Create(Errno.EADDRINUSE, VmciOperation.ChangeFabric, to.ToString(CultureInfo.InvariantCulture),
                 $"machine {to} already exists in fabric {_fabric.Directory}");
-        if (Directory.Exists(source))
-            Directory.Move(source, target); // rename(2): the listeners' socket files keep working under the new CID
+        if (errno != 0)
+            throw VmciError.FromErrno(errno, VmciOperation.ChangeFabric, source, $"cannot move machine {from} to {to}");
     }
 }

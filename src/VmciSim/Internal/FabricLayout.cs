@@ -12,19 +12,28 @@ namespace Vmci.Sim.Internal;
 /// &lt;fabric&gt;/&lt;cid&gt;/                           one directory per simulated machine (0700)
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;                     the listener's Unix domain socket
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.bound               "&lt;bound cid&gt; &lt;pid&gt;" for listings
-/// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.lock                held while a stale socket file is reclaimed
 /// &lt;fabric&gt;/&lt;cid&gt;/gateway                     a vhost-user device's socket: it answers for every port of a real guest
 /// &lt;fabric&gt;/&lt;cid&gt;/gateway.bound               "&lt;cid&gt; &lt;pid&gt;" of the device process
+/// &lt;fabric&gt;/&lt;cid&gt;/.b…, .c…, .t…                 temporary: a socket before it is renamed into place, a
+///                                    connector's bound end during its handshake, a file before it is renamed into place
 /// </code>
+/// Nothing in a fabric is followed when it is a link (docs/security.md); <see cref="Access"/> holds the rules.
 /// </summary>
 internal sealed class FabricLayout
 {
     /// <summary>The longest name under a fabric: "/4294967295/4294967295" (22 bytes) — a socket path is at most this much longer.</summary>
     private const int LongestSocketSuffix = 22;
 
-    public FabricLayout(string root) => Root = root;
+    public FabricLayout(string root, FabricAccess access)
+    {
+        Root = root;
+        Access = access;
+    }
 
     public string Root { get; }
+
+    /// <summary>Who may do what in this fabric, and the modes of what the simulator creates in it.</summary>
+    public FabricAccess Access { get; }
 
     public string TopologyFile => Path.Combine(Root, "topology");
 
@@ -34,7 +43,7 @@ internal sealed class FabricLayout
         var longest = Path.Combine(Root, uint.MaxValue.ToString(CultureInfo.InvariantCulture), uint.MaxValue.ToString(CultureInfo.InvariantCulture));
         var bytes = Encoding.UTF8.GetByteCount(longest);
         if (bytes > UnixPlatform.MaxSocketPathBytes)
-            throw VmciError.Create(Errno.EINVAL, "open fabric", Root,
+            throw VmciError.Create(Errno.EINVAL, VmciOperation.OpenFabric, Root,
                 $"socket paths such as '{longest}' would be {bytes} bytes, more than sun_path holds ({UnixPlatform.MaxSocketPathBytes}); "
                 + $"use a fabric directory of at most {UnixPlatform.MaxSocketPathBytes - LongestSocketSuffix} bytes (VMCI_SIM_FABRIC)");
     }
@@ -45,7 +54,8 @@ internal sealed class FabricLayout
 
     public string BoundFile(uint machine, uint port) => SocketPath(machine, port) + ".bound";
 
-    public string LockFile(uint machine, uint port) => SocketPath(machine, port) + ".lock";
+    /// <summary>True for a temporary entry (<c>.b…</c>, <c>.c…</c>, <c>.t…</c>, see <see cref="Unix.UnixFiles.TemporaryName"/>).</summary>
+    public static bool IsTemporaryName(string name) => name.Length == 10 && name[0] == '.' && name[1] is 'b' or 'c' or 't';
 
     public UnixDomainSocketEndPoint SocketEndPoint(uint machine, uint port) => new(SocketPath(machine, port));
 

@@ -4,9 +4,10 @@ namespace Vmci.Sim.Internal;
 
 /// <summary>
 /// The fault interposition point. With no fault in the fabric, Send and Receive are direct socket calls (one volatile
-/// read decides). Otherwise this end applies the faults of its machine pair itself — the sender delays (latency,
+/// read decides). Otherwise this end applies the faults of its machine pair itself — the receiver delays (latency,
 /// bandwidth), both ends wait while the pair is stalled (partition, pause), a reset fails both ends with
-/// ECONNRESET — so faults work across processes without a proxy: each process reads the same control file.
+/// ECONNRESET — so faults work across processes without a proxy: each process reads the same control file. A
+/// connection whose socket was handed over applies the same rules through <see cref="DeliverAsync"/> (the traffic gate).
 /// </summary>
 internal sealed partial class SimConnection : IFaultTarget
 {
@@ -58,12 +59,47 @@ internal sealed partial class SimConnection : IFaultTarget
 
     public void ThrowIfReset()
     {
-        if (_resetBy is { } fault)
-            throw ResetError(fault, "transfer", null);
+        // The fault set is installed before its resets are applied one connection after the other: an end of stream caused by
+        // the peer's reset can arrive before this end's own turn, so the set itself is asked too.
+        if ((_resetBy ?? (_faults.Active ? _faults.Current.ResetSince(_machine, _peerMachine, _createdUtc) : null)) is { } fault)
+            throw ResetError(fault, VmciOperation.Receive, null);
     }
 
-    private VmciException ResetError(SimFault fault, string operation, Exception? inner) =>
+    private VmciException ResetError(SimFault fault, VmciOperation operation, Exception? inner) =>
         VmciError.Create(Errno.ECONNRESET, operation, Endpoint, $"reset by the simulator's fault {fault}", inner);
+
+    public bool IsActive => _faults.Active && _faults.Current.ActsOnBytes(_machine, _peerMachine);
+
+    Task IVsockTrafficGate.Changed => _faults.Changed;
+
+    public ValueTask DeliverAsync(int bytes, bool received, CancellationToken cancellationToken = default) =>
+        _faults.Active || _resetBy is not null ? PassAsync(bytes, received, cancellationToken) : ValueTask.CompletedTask;
+
+    private async ValueTask PassAsync(int bytes, bool received, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            if (!received || bytes <= 0)
+                return;
+            var set = _faults.Current;
+            var delay = 0.0;
+            if (set.Latency(_machine, _peerMachine) is { } latency)
+                delay = latency.LatencyMilliseconds + ((Random.Shared.NextDouble() * 2) - 1) * latency.JitterMilliseconds;
+            if (set.BytesPerSecond(_machine, _peerMachine) is > 0 and var rate)
+                delay += bytes * 1000.0 / rate;
+            if (delay >= 1)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
+                // Bytes that arrive while the pair is stalled are held back (in flight) until it moves again.
+                await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e)
+        {
+            throw Translate(e, received ? VmciOperation.Receive : VmciOperation.Send);
+        }
+    }
 
     private async ValueTask<int> ReceiveWithFaultsAsync(Memory<byte> buffer, CancellationToken cancellationToken)
     {
@@ -71,15 +107,14 @@ internal sealed partial class SimConnection : IFaultTarget
         {
             await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
             var read = await _socket.ReceiveAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-            // Bytes that arrive while the pair is stalled are held back (in flight) until it moves again.
-            await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
+            await PassAsync(read, received: true, cancellationToken).ConfigureAwait(false);
             if (read == 0)
                 ThrowIfReset();
             return read;
         }
         catch (Exception e)
         {
-            throw Translate(e, "receive");
+            throw Translate(e, VmciOperation.Receive);
         }
     }
 
@@ -87,38 +122,16 @@ internal sealed partial class SimConnection : IFaultTarget
     {
         try
         {
-            var first = true;
             while (!buffer.IsEmpty)
             {
                 await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
-                var set = _faults.Current;
-                var delay = 0.0;
-                if (first && set.Latency(_machine, _peerMachine) is { } latency)
-                    delay = latency.LatencyMilliseconds + ((Random.Shared.NextDouble() * 2) - 1) * latency.JitterMilliseconds;
-                var chunk = buffer;
-                if (set.BytesPerSecond(_machine, _peerMachine) is > 0 and var rate)
-                {
-                    // At most 1/20 s worth of bytes per step, each step paid for in time.
-                    chunk = buffer[..(int)Math.Min(buffer.Length, Math.Max(1, rate / 20))];
-                    delay += chunk.Length * 1000.0 / rate;
-                }
-                first = false;
-                if (delay >= 1)
-                {
-                    await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
-                    await _faults.WaitWhileStalledAsync(_machine, _peerMachine, this, cancellationToken).ConfigureAwait(false);
-                }
-                while (!chunk.IsEmpty)
-                {
-                    var sent = await _socket.SendAsync(chunk, SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                    chunk = chunk[sent..];
-                    buffer = buffer[sent..];
-                }
+                var sent = await _socket.SendAsync(buffer, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                buffer = buffer[sent..];
             }
         }
         catch (Exception e)
         {
-            throw Translate(e, "send");
+            throw Translate(e, VmciOperation.Send);
         }
     }
 }

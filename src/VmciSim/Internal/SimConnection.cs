@@ -1,3 +1,4 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Net.Sockets;
 
 namespace Vmci.Sim.Internal;
@@ -7,12 +8,13 @@ namespace Vmci.Sim.Internal;
 /// kernel's UDS (no copy layer); only errors are translated. Close, abort and death of the peer look as on Linux
 /// vsock: end of stream, then EPIPE on send (vsock has no reset that user space can send once connected).
 /// </summary>
-internal sealed partial class SimConnection : IVsockConnection
+internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable, IVsockTrafficGate
 {
     private readonly Socket _socket;
     private readonly VsockBufferModel _options;
     private bool _sendShutdown;
     private int _disposed;
+    private int _detached;
 
     /// <param name="socket">The UDS, after the handshake.</param>
     /// <param name="local">getsockname: a connecting socket's CID is any (the kernel auto-binds it to (any, port)).</param>
@@ -43,10 +45,25 @@ internal sealed partial class SimConnection : IVsockConnection
 
     private string Endpoint => RemoteAddress.ToString();
 
+    /// <summary>
+    /// The Unix domain socket itself. The connection stays registered for the faults that shut it down (reset, CID change)
+    /// until it is disposed, and remains the traffic gate (<see cref="IVsockTrafficGate"/>) for the faults on bytes.
+    /// </summary>
+    public bool TryDetachSocket([NotNullWhen(true)] out Socket? socket)
+    {
+        socket = null;
+        if (Volatile.Read(ref _disposed) != 0 || _resetBy is not null)
+            return false;
+        if (Interlocked.Exchange(ref _detached, 1) != 0)
+            return false;
+        socket = _socket;
+        return true;
+    }
+
     public ValueTask<int> ReceiveAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        if (Volatile.Read(ref _disposed) != 0)
-            return ValueTask.FromException<int>(VmciError.Create(Errno.EBADF, "receive", Endpoint, "the connection is closed"));
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            return ValueTask.FromException<int>(ClosedError(VmciOperation.Receive));
         if (_faults.Active || _resetBy is not null)
             return ReceiveWithFaultsAsync(buffer, cancellationToken);
         ValueTask<int> pending;
@@ -56,20 +73,20 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            return ValueTask.FromException<int>(Translate(e, "receive"));
+            return ValueTask.FromException<int>(Translate(e, VmciOperation.Receive));
         }
         if (!pending.IsCompletedSuccessfully)
             return AwaitReceive(pending);
         var read = pending.Result;
-        return read == 0 && _resetBy is { } fault ? ValueTask.FromException<int>(ResetError(fault, "receive", null)) : ValueTask.FromResult(read);
+        return read == 0 && _resetBy is { } fault ? ValueTask.FromException<int>(ResetError(fault, VmciOperation.Receive, null)) : ValueTask.FromResult(read);
     }
 
     public async ValueTask SendAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
         if (_sendShutdown)
-            throw VmciError.Create(Errno.EPIPE, "send", Endpoint, "this end shut down its sending side");
-        if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, "send", Endpoint, "the connection is closed");
+            throw VmciError.Create(Errno.EPIPE, VmciOperation.Send, Endpoint, "this end shut down its sending side");
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            throw ClosedError(VmciOperation.Send);
         if (_faults.Active || _resetBy is not null)
         {
             await SendWithFaultsAsync(buffer, cancellationToken).ConfigureAwait(false);
@@ -85,14 +102,14 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            throw Translate(e, "send");
+            throw Translate(e, VmciOperation.Send);
         }
     }
 
     public void ShutdownSend()
     {
-        if (Volatile.Read(ref _disposed) != 0)
-            throw VmciError.Create(Errno.EBADF, "shutdown", Endpoint, "the connection is closed");
+        if (Volatile.Read(ref _disposed) != 0 || Volatile.Read(ref _detached) != 0)
+            throw ClosedError(VmciOperation.Shutdown);
         _sendShutdown = true;
         try
         {
@@ -135,9 +152,14 @@ internal sealed partial class SimConnection : IVsockConnection
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _faults.Unregister(this);
-        _socket.Dispose();
+        if (Volatile.Read(ref _detached) == 0)
+            _socket.Dispose();
         SignalClosed();
     }
+
+    private VmciException ClosedError(VmciOperation operation) => Volatile.Read(ref _detached) != 0
+        ? VmciError.Create(Errno.EBADF, operation, Endpoint, "the socket was handed over (TryDetachSocket); its new owner does the I/O")
+        : VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed");
 
     private async ValueTask<int> AwaitReceive(ValueTask<int> pending)
     {
@@ -150,17 +172,10 @@ internal sealed partial class SimConnection : IVsockConnection
         }
         catch (Exception e)
         {
-            throw Translate(e, "receive");
+            throw Translate(e, VmciOperation.Receive);
         }
     }
 
-    private VmciException Translate(Exception e, string operation) => e switch
-    {
-        VmciException v => v,
-        _ when _resetBy is { } fault => ResetError(fault, operation, e),
-        OperationCanceledException => VmciError.Create(Errno.ECANCELED, operation, Endpoint, "cancelled by the caller", e),
-        ObjectDisposedException => VmciError.Create(Errno.EBADF, operation, Endpoint, "the connection is closed", e),
-        SocketException s => VmciError.FromSocketException(s, operation, Endpoint),
-        _ => VmciError.Create(Errno.EIO, operation, Endpoint, e.Message, e),
-    };
+    private VmciException Translate(Exception e, VmciOperation operation) =>
+        e is not VmciException && _resetBy is { } fault ? ResetError(fault, operation, e) : VmciError.From(e, operation, Endpoint);
 }

@@ -9,7 +9,7 @@ namespace Vmci.Sim.Internal;
 /// connect succeeds) only when the backlog has room, as in the kernel; otherwise it is refused with ECONNRESET.
 /// Malformed, truncated, oversized or slow handshakes are refused and closed without affecting the listener.
 /// </summary>
-internal sealed class SimListener : IVsockListener, IFaultTarget
+internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarget
 {
     /// <summary>How long a connector may take to send its request line.</summary>
     internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(5);
@@ -53,6 +53,8 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
 
     public VsockAddress LocalAddress { get; }
 
+    public Func<bool>? Admit { get; set; }
+
     /// <summary>The background accept thread (tests check it ends after dispose).</summary>
     internal Thread AcceptThread => _acceptThread;
 
@@ -66,11 +68,11 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         }
         catch (ChannelClosedException e)
         {
-            throw VmciError.Create(Errno.EBADF, "accept", LocalAddress.ToString(), "the listener is closed", e);
+            throw VmciError.Create(Errno.EBADF, VmciOperation.Accept, LocalAddress.ToString(), "the listener is closed", e);
         }
         catch (OperationCanceledException e)
         {
-            throw VmciError.Create(Errno.ECANCELED, "accept", LocalAddress.ToString(), "cancelled by the caller", e);
+            throw VmciError.Create(Errno.ECANCELED, VmciOperation.Accept, LocalAddress.ToString(), "cancelled by the caller", e);
         }
     }
 
@@ -81,11 +83,9 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         _queue.Writer.TryComplete();
         _closing.Cancel();
         _faults.Unregister(this);
-        _socket.Dispose();
-        // After a CID change the socket file lives under the new CID.
-        var machine = Machine;
-        TryDelete(_layout.SocketPath(machine, LocalAddress.Port));
-        TryDelete(_layout.BoundFile(machine, LocalAddress.Port));
+        // The socket file goes first, while the socket still listens (nobody may see it stale and reclaim it), and only
+        // if it is still this socket's file. After a CID change it lives under the new CID: the same inode, renamed.
+        SocketFiles.Release(_socket, _layout.SocketPath(Machine, LocalAddress.Port));
         // Connections nobody accepted are closed: their peers read end of stream.
         while (_queue.Reader.TryRead(out var orphan))
             orphan.Dispose();
@@ -202,6 +202,12 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
             Refuse(client, refusal);
             return false;
         }
+        // A refusal by the owner's admission check looks like a full backlog: ECONNRESET.
+        if (Admit is { } admit && !admit())
+        {
+            Refuse(client, Errno.ECONNRESET);
+            return false;
+        }
         if (Interlocked.Increment(ref _queued) > _capacity || Volatile.Read(ref _disposed) != 0)
         {
             Interlocked.Decrement(ref _queued);
@@ -264,18 +270,6 @@ internal sealed class SimListener : IVsockListener, IFaultTarget
         catch (SocketException)
         {
             // The connector is gone; nothing to tell.
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Already gone.
         }
     }
 }

@@ -1,13 +1,12 @@
 using System.Globalization;
-using System.Runtime.InteropServices;
 
 namespace Vmci.Sim.Unix;
 
 /// <summary>
-/// The OS-specific bits of the simulator: the user id for the default fabric name, directory modes, the
-/// privileged-port rule and the sun_path limit. Elsewhere (Windows) each degrades to a documented default.
+/// The OS-specific bits of the simulator: the privileged-port rule and the sun_path limit. Elsewhere (Windows) each
+/// degrades to a documented default. Files and sockets: <see cref="UnixFiles"/>, <see cref="UnixSockets"/>.
 /// </summary>
-internal static partial class UnixPlatform
+internal static class UnixPlatform
 {
     /// <summary>CAP_NET_BIND_SERVICE, bit 10 of a capability mask (linux/capability.h).</summary>
     private const int CAP_NET_BIND_SERVICE = 10;
@@ -20,24 +19,6 @@ internal static partial class UnixPlatform
     /// Windows, 104 on macOS and the BSDs.
     /// </summary>
     public static int MaxSocketPathBytes => OperatingSystem.IsLinux() || OperatingSystem.IsWindows() ? 107 : 103;
-
-    /// <summary>The real user id, or null where there is none (Windows) or libc cannot be reached.</summary>
-    public static uint? UserId
-    {
-        get
-        {
-            if (!IsUnix)
-                return null;
-            try
-            {
-                return getuid();
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                return null;
-            }
-        }
-    }
 
     /// <summary>
     /// The kernel's rule for ports ≤ 1023: the caller needs CAP_NET_BIND_SERVICE. On Linux this reads the effective
@@ -64,21 +45,4 @@ internal static partial class UnixPlatform
         }
         return Environment.IsPrivilegedProcess;
     }
-
-    /// <summary>Creates <paramref name="path"/> (and parents) readable by its owner only (0700) on Unix.</summary>
-    public static void CreatePrivateDirectory(string path)
-    {
-        if (!OperatingSystem.IsWindows())
-            Directory.CreateDirectory(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        else
-            Directory.CreateDirectory(path);
-    }
-
-    /// <summary>True when group or others have any access to <paramref name="path"/> (always false off Unix).</summary>
-    public static bool IsShared(string path) =>
-        !OperatingSystem.IsWindows() && (File.GetUnixFileMode(path) & (UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute
-            | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute)) != 0;
-
-    [LibraryImport("libc")]
-    private static partial uint getuid();
 }

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.InteropServices;
 using System.Runtime.Versioning;
 using Vmci.Sim.Internal;
+using Vmci.Sim.Unix;
 using Vmci.Sim.VhostUser.Internal;
 
 namespace Vmci.Sim.VhostUser;
@@ -166,13 +167,14 @@ public sealed class VhostUserDevice : IAsyncDisposable
 
     private static Socket Listen(string path)
     {
-        if (File.Exists(path))
+        // Only a stale socket is replaced (lstat: a link is not followed); anything else at the path is left alone.
+        if (UnixFiles.TryStat(path, out var status) == 0)
         {
+            if (!status.IsSocket)
+                throw DeviceErrors.Start(Errno.EADDRINUSE, path, "the path exists and is not a socket");
             if (SocketFiles.ProbeFile(path) == SocketFiles.Probe.Live)
                 throw DeviceErrors.Start(Errno.EADDRINUSE, path, "a live socket holds the path (is another device running?)");
-            if (new FileInfo(path).Length != 0)
-                throw DeviceErrors.Start(Errno.EADDRINUSE, path, "the path exists and is not a stale socket file");
-            File.Delete(path);
+            UnixFiles.Unlink(path);
         }
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try

@@ -1,16 +1,17 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
 namespace Vmci.Transport.Internal;
 
 /// <summary>
-/// The connect side: a listener on 127.0.0.1:0 that the NetMQ socket connects to (<c>tcp://127.0.0.1:P</c>).
-/// Each TCP connection NetMQ makes — after the ownership check — gets one fresh vsock connection to the
-/// remote address; failed attempts are retried on the socket's reconnect schedule (<see cref="ReconnectPolicy"/>)
-/// while NetMQ's TCP connection waits, and with no retry the TCP connection is reset (NetMQ then does what its
-/// own reconnect interval says). A stranger's connection is reset at once.
+/// The connect side of the relay: a listener on 127.0.0.1:0 that the NetMQ socket connects to (<c>tcp://127.0.0.1:P</c>).
+/// Each TCP connection NetMQ makes — after the ownership check — gets one fresh vsock connection to the remote address;
+/// failed attempts are retried on the socket's reconnect schedule (<see cref="ReconnectPolicy"/>) while NetMQ's TCP
+/// connection waits, and with no retry the TCP connection is reset (NetMQ then does what its own reconnect interval
+/// says). A stranger's connection is reset at once. After the NetMQ socket is disposed, attempts go on for its linger.
 /// </summary>
-internal sealed class ConnectRelay : RelayBase
+internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
 {
     private readonly IVsockNetwork _network;
     private readonly VsockOptions _options;
@@ -18,9 +19,11 @@ internal sealed class ConnectRelay : RelayBase
     private readonly Socket _listener;
     private int _attempts;
     private int _refused;
+    private int _accepted;
     private VmciException? _lastError;
 
-    public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy)
+    public ConnectRelay(IVsockNetwork network, VsockAddress remote, VsockOptions options, ReconnectPolicy policy, TimeSpan linger)
+        : base(linger)
     {
         _network = network;
         Remote = remote;
@@ -46,6 +49,11 @@ internal sealed class ConnectRelay : RelayBase
     /// <summary>The loopback port NetMQ connects to.</summary>
     public int Port { get; }
 
+    /// <summary>The NetMQ socket's hidden tcp endpoint (what it connects to).</summary>
+    public string TcpEndpoint => "tcp://127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
+
+    VmciTransportMode IEndpoint.Mode => VmciTransportMode.Relay;
+
     /// <summary>vsock connect attempts so far.</summary>
     public int Attempts => Volatile.Read(ref _attempts);
 
@@ -59,9 +67,29 @@ internal sealed class ConnectRelay : RelayBase
     public bool GaveUp { get; private set; }
 
     /// <summary>Starts accepting.</summary>
-    public void Start() => Track(Task.Run(AcceptLoopAsync));
+    public void Start() => StartAccepting(AcceptLoopAsync);
 
-    protected override void CloseListener() => _listener.Dispose();
+    public void Close(SocketFacade socket)
+    {
+        try
+        {
+            socket.Disconnect(TcpEndpoint);
+        }
+        finally
+        {
+            Dispose();
+        }
+    }
+
+    public override void CloseListener() => _listener.Dispose();
+
+    protected override void OnDrainStart()
+    {
+        // NetMQ's session lingers and may still (re)connect: the loopback listener stays until the drain ends.
+    }
+
+    /// <summary>Also waits, within the linger, for NetMQ's first connection: until it has come, NetMQ may still have something to send.</summary>
+    protected override bool Drained() => Volatile.Read(ref _accepted) > 0 && base.Drained();
 
     private async Task AcceptLoopAsync()
     {
@@ -82,6 +110,7 @@ internal sealed class ConnectRelay : RelayBase
                 Reset(tcp);
                 continue;
             }
+            Interlocked.Increment(ref _accepted);
             Track(Task.Run(() => ConnectAsync(tcp)));
         }
     }
@@ -107,6 +136,12 @@ internal sealed class ConnectRelay : RelayBase
                 Reset(tcp);
                 return;
             }
+            if (PeerClosed(tcp))
+            {
+                // NetMQ's session has ended (its socket closed, linger over): nobody is left to connect for.
+                Reset(tcp);
+                return;
+            }
             try
             {
                 await Task.Delay(_policy.Delay(++failures), Stopping).ConfigureAwait(false);
@@ -116,6 +151,24 @@ internal sealed class ConnectRelay : RelayBase
                 Reset(tcp);
                 return;
             }
+        }
+    }
+
+    /// <summary>True once NetMQ has closed its end (TCP_INFO state CLOSE_WAIT or CLOSE), even with unread bytes before its FIN.</summary>
+    private static bool PeerClosed(Socket tcp)
+    {
+        const int IPPROTO_TCP = 6;
+        const int TCP_INFO = 11;
+        const byte TCP_CLOSE = 7;
+        const byte TCP_CLOSE_WAIT = 8;
+        try
+        {
+            Span<byte> info = stackalloc byte[8];
+            return tcp.GetRawSocketOption(IPPROTO_TCP, TCP_INFO, info) > 0 && info[0] is TCP_CLOSE_WAIT or TCP_CLOSE;
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or PlatformNotSupportedException)
+        {
+            return false;
         }
     }
 
@@ -130,19 +183,7 @@ internal sealed class ConnectRelay : RelayBase
         }
         catch (OperationCanceledException e)
         {
-            throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, "connect", Remote.ToString(), null, e);
+            throw VmciError.Create(Stopping.IsCancellationRequested ? Errno.ECANCELED : Errno.ETIMEDOUT, VmciOperation.Connect, Remote.ToString(), null, e);
         }
-    }
-
-    private static void Reset(Socket tcp)
-    {
-        try
-        {
-            tcp.LingerState = new LingerOption(true, 0);
-        }
-        catch (SocketException)
-        {
-        }
-        tcp.Dispose();
     }
 }

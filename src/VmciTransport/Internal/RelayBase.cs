@@ -2,7 +2,10 @@ using System.Net.Sockets;
 
 namespace Vmci.Transport.Internal;
 
-/// <summary>What both relay sides share: the set of live <see cref="RelayPair"/>s and an orderly, idempotent teardown.</summary>
+/// <summary>
+/// What both relay sides share: the set of live <see cref="RelayPair"/>s, the background loops, an orderly idempotent
+/// teardown, and the linger drain after the NetMQ socket is disposed (<see cref="IEndpoint.OnSocketGone"/>).
+/// </summary>
 internal abstract class RelayBase : IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
@@ -10,14 +13,22 @@ internal abstract class RelayBase : IDisposable
     private readonly List<Task> _loops = [];
     private readonly Lock _gate = new();
     private bool _disposed;
+    private Task? _drain;
 
-    /// <summary>Cancelled when the relay is disposed.</summary>
+    /// <summary>Cancelled when the relay is disposed (not when it starts draining).</summary>
     protected CancellationToken Stopping { get; }
 
-    protected RelayBase() => Stopping = _stopping.Token;
+    protected RelayBase(TimeSpan linger)
+    {
+        Stopping = _stopping.Token;
+        Linger = linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
+    }
+
+    /// <summary>How long a drain after the socket's disposal may take: its linger, capped at <see cref="SocketState.MaxDrain"/>.</summary>
+    protected TimeSpan Linger { get; }
 
     /// <summary>The number of live connection pairs.</summary>
-    public int PairCount
+    public int ConnectionCount
     {
         get
         {
@@ -36,60 +47,88 @@ internal abstract class RelayBase : IDisposable
         }
     }
 
-    /// <summary>Closes the listener, resets every pair and waits (bounded) for the background loops to end.</summary>
+    /// <summary>The vmci connections of the live pairs.</summary>
+    public IVsockConnection[] Connections => [.. Pairs.Select(p => p.Vsock)];
+
+    /// <summary>
+    /// Closes the listener and resets every pair. The background loops end on their own: <see cref="Adopt"/> looks at
+    /// <c>_disposed</c> under the lock, so no pair is added after this; nothing blocks a pool thread waiting for them.
+    /// </summary>
     public void Dispose()
     {
         RelayPair[] pairs;
-        Task[] loops;
         lock (_gate)
         {
             if (_disposed)
                 return;
             _disposed = true;
             pairs = [.. _pairs];
-            loops = [.. _loops];
         }
         _stopping.Cancel();
         CloseListener();
         foreach (var pair in pairs)
             pair.Abort();
-        try
-        {
-            Task.WaitAll(loops, TimeSpan.FromSeconds(5));
-        }
-        catch (AggregateException)
-        {
-            // A loop that failed has ended too; its sockets are closed above.
-        }
-        _stopping.Dispose();
+    }
+
+    /// <summary>The socket is gone: drain for its linger in the background (first call), true once done.</summary>
+    public bool OnSocketGone()
+    {
+        lock (_gate)
+            _drain ??= Task.Run(Drain);
+        return _drain.IsCompleted;
     }
 
     /// <summary>
-    /// Closes like a NetMQ socket with linger: no new connections, then up to <paramref name="linger"/> for each pair
-    /// to forward what NetMQ still flushes into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
+    /// Closes like a NetMQ socket with linger: no new peers (<see cref="OnDrainStart"/>), then up to the linger for
+    /// connections still being made (linger covers them, SPEC §8) and for each pair to forward what NetMQ still flushes
+    /// into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
     /// </summary>
-    public void Close(TimeSpan linger)
+    private void Drain()
     {
-        if (linger > TimeSpan.Zero)
+        OnDrainStart();
+        var deadline = DateTime.UtcNow + Linger;
+        while (DateTime.UtcNow < deadline && !Drained())
         {
-            RelayPair[] pairs;
+            Task[] pending;
             lock (_gate)
             {
                 if (_disposed)
                     return;
-                pairs = [.. _pairs];
+                pending = [.. Pending(), Task.Delay(50)];
             }
-            _stopping.Cancel();
-            CloseListener();
-            Task.WhenAll(pairs.Select(p => p.Upstream)).Wait(linger);
+            try
+            {
+                Task.WaitAny(pending, deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
+            }
+            catch (AggregateException)
+            {
+                // Ended: looked at again on the next round.
+            }
         }
         Dispose();
     }
 
-    /// <summary>Closes the listening socket so that pending accepts end (called at most twice; idempotent).</summary>
-    protected abstract void CloseListener();
+    /// <summary>True when nothing is left to forward: no connection is being made, every pair has passed on NetMQ's end of stream.</summary>
+    protected virtual bool Drained()
+    {
+        lock (_gate)
+            return !Pending().Any();
+    }
 
-    /// <summary>Remembers a background loop so that <see cref="Dispose"/> can wait for it.</summary>
+    // Under _gate.
+    private IEnumerable<Task> Pending() =>
+        [.. _loops.Where(t => !t.IsCompleted), .. _pairs.Select(p => p.Upstream).Where(t => !t.IsCompleted)];
+
+    /// <summary>Closes the listening socket so that pending accepts end (idempotent; the port is free when it returns).</summary>
+    public abstract void CloseListener();
+
+    /// <summary>The socket is gone and the drain begins: a bind stops taking peers; a connect keeps its listener, which NetMQ's lingering session may still (re)connect to.</summary>
+    protected abstract void OnDrainStart();
+
+    /// <summary>Starts the accept loop (not one of the loops the drain waits for: it ends when the listener closes).</summary>
+    protected static void StartAccepting(Func<Task> loop) => _ = Task.Run(loop);
+
+    /// <summary>Remembers a background loop so that <see cref="Dispose"/> and the drain can wait for it.</summary>
     protected void Track(Task loop)
     {
         lock (_gate)
@@ -99,20 +138,34 @@ internal abstract class RelayBase : IDisposable
         }
     }
 
-    /// <summary>Pairs <paramref name="tcp"/> with <paramref name="vsock"/> and starts pumping; resets both if the relay is already closing.</summary>
-    protected void Adopt(Socket tcp, IVsockConnection vsock)
+    /// <summary>Pairs <paramref name="tcp"/> with <paramref name="vsock"/> and starts pumping; resets both if the relay is already closed.</summary>
+    protected RelayPair? Adopt(Socket tcp, IVsockConnection vsock)
     {
-        var pair = new RelayPair(tcp, vsock, Forget);
+        var pair = new RelayPair(tcp, vsock, Forget, takeSocket: true);
         lock (_gate)
         {
             if (!_disposed)
             {
                 _pairs.Add(pair);
                 pair.Start();
-                return;
+                return pair;
             }
         }
         pair.Abort();
+        return null;
+    }
+
+    /// <summary>Resets a loopback TCP connection (linger 0: the peer sees a reset).</summary>
+    protected static void Reset(Socket tcp)
+    {
+        try
+        {
+            tcp.LingerState = new LingerOption(true, 0);
+        }
+        catch (SocketException)
+        {
+        }
+        tcp.Dispose();
     }
 
     private void Forget(RelayPair pair)

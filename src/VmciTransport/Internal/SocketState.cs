@@ -4,119 +4,183 @@ using NetMQ;
 namespace Vmci.Transport.Internal;
 
 /// <summary>
-/// The vmci companion of one NetMQ socket: its options, its bound and connected vmci endpoints with their
-/// relays, and what LAST_ENDPOINT should report. Found through a <see cref="ConditionalWeakTable{TKey, TValue}"/>;
-/// a watcher tears the relays down once the socket is disposed or collected. NetMQ methods are called only by
-/// the extension methods, on the caller's thread; the relays never touch the NetMQ socket.
+/// The vmci companion of one NetMQ socket: its options, its vmci binds (by resolved string) and connects (by original
+/// string) in either mode, and, for the relay, what LAST_ENDPOINT reports. Found through a
+/// <see cref="ConditionalWeakTable{TKey, TValue}"/>. NetMQ has no disposal event, so a sweeper (every
+/// <see cref="SweepInterval"/> while any socket has vmci endpoints) reads each socket's IsDisposed flag — the only contact
+/// with the socket outside the caller's thread — closes the listeners of a disposed socket and lets each endpoint finish
+/// (<see cref="IEndpoint.OnSocketGone"/>). A vmci bind in this process sweeps first, so an immediate rebind after Dispose
+/// never meets the old listener.
 /// </summary>
 internal sealed class SocketState
 {
-    private static readonly ConditionalWeakTable<NetMQSocket, SocketState> States = new();
-    private static readonly List<SocketState> Watched = [];
-    private static readonly Lock WatchGate = new();
-    private static Timer? s_watcher;
-
-    private readonly WeakReference<NetMQSocket> _socket;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<string, BindRelay> _binds = new(StringComparer.Ordinal);
-    private readonly List<(string Original, ConnectRelay Relay)> _connects = [];
-
-    private SocketState(NetMQSocket socket) => _socket = new WeakReference<NetMQSocket>(socket);
-
-    /// <summary>The socket's vmci options.</summary>
-    public VmciSocketOptions Options { get; } = new();
-
-    /// <summary>
-    /// The socket's linger as of its last vmci bind/connect (NetMQ's options cannot be read once it is disposed):
-    /// how long its relays keep forwarding after disposal. Capped at <see cref="MaxDrain"/>.
-    /// </summary>
-    public TimeSpan Linger { get; set; }
+    /// <summary>How often disposed sockets are looked for.</summary>
+    public static readonly TimeSpan SweepInterval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The longest a disposed socket's relays drain (NetMQ's linger -1 means "forever").</summary>
     public static readonly TimeSpan MaxDrain = TimeSpan.FromSeconds(30);
 
-    /// <summary>The NetMQ LAST_ENDPOINT of the last vmci bind/connect and the vmci string to report instead.</summary>
+    private static readonly ConditionalWeakTable<object, SocketState> States = new();
+    private static readonly List<SocketState> Watched = [];
+    private static readonly Lock WatchGate = new();
+    private static readonly Lock SweepGate = new();
+    private static Timer? s_sweeper;
+    private static bool s_exitHooked;
+
+    private readonly WeakReference<object> _socket;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<string, IBindEndpoint> _binds = new(StringComparer.Ordinal);
+    private readonly List<(string Original, IConnectEndpoint Endpoint)> _connects = [];
+    private List<IEndpoint>? _closing;
+
+    private SocketState(object socket) => _socket = new WeakReference<object>(socket);
+
+    /// <summary>The socket's vmci options.</summary>
+    public VmciSocketOptions Options { get; } = new();
+
+    /// <summary>The socket's linger as of its last vmci bind/connect (NetMQ's options cannot be read once it is disposed), for relay drains.</summary>
+    public TimeSpan Linger { get; set; }
+
+    /// <summary>Relay mode: the NetMQ LAST_ENDPOINT of the last vmci bind/connect and the vmci string to report instead.</summary>
     public (string Tcp, string Vmci)? Last { get; set; }
 
     /// <summary>The state of <paramref name="socket"/>, created on first use.</summary>
-    public static SocketState Of(NetMQSocket socket) => States.GetValue(socket, s => new SocketState(s));
+    public static SocketState Of(object socket) => States.GetValue(socket, s => new SocketState(s));
 
     /// <summary>The state of <paramref name="socket"/> if it ever had one.</summary>
-    public static SocketState? Find(NetMQSocket socket) => States.TryGetValue(socket, out var state) ? state : null;
+    public static SocketState? Find(object socket) => States.TryGetValue(socket, out var state) ? state : null;
 
     /// <summary>Registers a bind under its resolved endpoint string.</summary>
-    public void AddBind(string resolved, BindRelay relay)
+    public void AddBind(string resolved, IBindEndpoint endpoint)
     {
         lock (_gate)
-            _binds.Add(resolved, relay);
+            _binds.Add(resolved, endpoint);
         Watch(this);
     }
 
     /// <summary>Removes and returns the bind registered under exactly <paramref name="resolved"/>.</summary>
-    public BindRelay? RemoveBind(string resolved)
+    public IBindEndpoint? RemoveBind(string resolved)
     {
         lock (_gate)
-            return _binds.Remove(resolved, out var relay) ? relay : null;
+            return _binds.Remove(resolved, out var endpoint) ? endpoint : null;
     }
 
     /// <summary>The bind registered under exactly <paramref name="resolved"/>, if any (tests, diagnostics).</summary>
-    public BindRelay? FindBind(string resolved)
+    public IBindEndpoint? FindBind(string resolved)
     {
         lock (_gate)
             return _binds.GetValueOrDefault(resolved);
     }
 
     /// <summary>Registers a connect under the ORIGINAL endpoint string.</summary>
-    public void AddConnect(string original, ConnectRelay relay)
+    public void AddConnect(string original, IConnectEndpoint endpoint)
     {
         lock (_gate)
-            _connects.Add((original, relay));
+            _connects.Add((original, endpoint));
         Watch(this);
     }
 
     /// <summary>Removes and returns every connect registered under exactly <paramref name="original"/>.</summary>
-    public List<ConnectRelay> RemoveConnects(string original)
+    public List<IConnectEndpoint> RemoveConnects(string original)
     {
         lock (_gate)
         {
-            var found = _connects.Where(c => c.Original == original).Select(c => c.Relay).ToList();
+            var found = _connects.Where(c => c.Original == original).Select(c => c.Endpoint).ToList();
             _connects.RemoveAll(c => c.Original == original);
             return found;
         }
     }
 
-    /// <summary>The connects registered under exactly <paramref name="original"/> (tests, diagnostics).</summary>
-    public ConnectRelay[] FindConnects(string original)
+    /// <summary>The connects registered under exactly <paramref name="original"/> (tests, diagnostics, single-connect types).</summary>
+    public IConnectEndpoint[] FindConnects(string original)
     {
         lock (_gate)
-            return [.. _connects.Where(c => c.Original == original).Select(c => c.Relay)];
+            return [.. _connects.Where(c => c.Original == original).Select(c => c.Endpoint)];
     }
 
-    /// <summary>True while any relay is registered.</summary>
-    public bool HasRelays
+    /// <summary>True while any bind or connect is registered, or a disposed socket's endpoints are still finishing.</summary>
+    public bool HasEndpoints
     {
         get
         {
             lock (_gate)
-                return _binds.Count > 0 || _connects.Count > 0;
+                return _binds.Count > 0 || _connects.Count > 0 || _closing is { Count: > 0 };
         }
     }
 
-    /// <summary>Closes every relay (the socket is gone), letting each drain for the socket's linger.</summary>
-    public void CloseAll()
+    /// <summary>True while any socket's vmci endpoints are watched (tests wait for the sweeper to be done).</summary>
+    internal static bool Sweeping
     {
-        var linger = Linger < TimeSpan.Zero || Linger > MaxDrain ? MaxDrain : Linger;
-        List<RelayBase> relays;
+        get
+        {
+            lock (WatchGate)
+                return Watched.Count > 0;
+        }
+    }
+
+    /// <summary>
+    /// Finds disposed sockets now, closes their listeners and moves their endpoints on (the sweeper's tick; also called by
+    /// a vmci bind, so that an immediate rebind in this process finds the port free).
+    /// </summary>
+    public static void Sweep()
+    {
+        lock (SweepGate)
+        {
+            SocketState[] watched;
+            lock (WatchGate)
+                watched = [.. Watched];
+            foreach (var state in watched)
+            {
+                if (state.Advance())
+                {
+                    lock (WatchGate)
+                        Watched.Remove(state);
+                }
+            }
+            lock (WatchGate)
+            {
+                if (Watched.Count == 0)
+                {
+                    s_sweeper?.Dispose();
+                    s_sweeper = null;
+                }
+            }
+        }
+    }
+
+    private bool SocketIsGone => !_socket.TryGetTarget(out var socket) || socket switch
+    {
+        NetMQSocket s => s.IsDisposed,
+        ThreadSafeSocket t => t.IsDisposed,
+        _ => true,
+    };
+
+    /// <summary>One sweep step for this state; true when nothing is left to watch.</summary>
+    private bool Advance()
+    {
+        if (!SocketIsGone)
+            return !HasEndpoints;
+        List<IEndpoint> closing;
         lock (_gate)
         {
-            relays = [.. _binds.Values, .. _connects.Select(c => c.Relay)];
-            _binds.Clear();
-            _connects.Clear();
+            if (_closing is null)
+            {
+                _closing = [.. _binds.Values, .. _connects.Select(c => c.Endpoint)];
+                _binds.Clear();
+                _connects.Clear();
+                // Listeners first and at once: the port is free before anything lingers.
+                foreach (var bind in _closing.OfType<IBindEndpoint>())
+                    bind.CloseListener();
+            }
+            closing = [.. _closing];
         }
-        Parallel.ForEach(relays, relay => relay.Close(linger));
+        var finished = closing.Where(e => e.OnSocketGone()).ToList();
+        lock (_gate)
+        {
+            _closing.RemoveAll(finished.Contains);
+            return _closing.Count == 0;
+        }
     }
-
-    private bool SocketIsGone => !_socket.TryGetTarget(out var socket) || socket.IsDisposed;
 
     private static void Watch(SocketState state)
     {
@@ -124,59 +188,29 @@ internal sealed class SocketState
         {
             if (!Watched.Contains(state))
                 Watched.Add(state);
-            s_watcher ??= new Timer(_ => Sweep(), null, TimeSpan.FromMilliseconds(250), TimeSpan.FromMilliseconds(250));
+            s_sweeper ??= new Timer(_ => Sweep(), null, SweepInterval, SweepInterval);
             if (!s_exitHooked)
             {
                 s_exitHooked = true;
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitForDrains();
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => WaitAtExit();
             }
         }
     }
 
-    // NetMQ has no disposal event; reading IsDisposed (a plain flag) from the timer is the only contact with the socket.
-    private static void Sweep()
+    // A process that ends normally waits (bounded) for disposed sockets' endpoints to finish — relays draining for their
+    // linger — so a program may send, dispose and return from Main without losing messages over the relay.
+    private static void WaitAtExit()
     {
-        List<SocketState> gone;
-        lock (WatchGate)
+        var deadline = DateTime.UtcNow + MaxDrain;
+        while (DateTime.UtcNow < deadline)
         {
-            gone = Watched.Where(s => s.SocketIsGone).ToList();
-            Watched.RemoveAll(s => gone.Contains(s) || !s.HasRelays);
-            if (Watched.Count == 0)
+            Sweep();
+            lock (WatchGate)
             {
-                s_watcher?.Dispose();
-                s_watcher = null;
+                if (!Watched.Any(s => s.SocketIsGone))
+                    return;
             }
+            Thread.Sleep(SweepInterval);
         }
-        foreach (var state in gone)
-            StartDrain(state);
-    }
-
-    // Relays of disposed sockets drain in the background; a process that ends normally waits for them (bounded),
-    // as NetMQ's own linger would, so a program may send, dispose and return from Main without losing messages.
-    private static readonly List<Task> Draining = [];
-    private static bool s_exitHooked;
-
-    private static void StartDrain(SocketState state)
-    {
-        lock (WatchGate)
-        {
-            Draining.RemoveAll(t => t.IsCompleted);
-            Draining.Add(Task.Run(state.CloseAll));
-        }
-    }
-
-    private static void WaitForDrains()
-    {
-        Task[] pending;
-        lock (WatchGate)
-        {
-            foreach (var state in Watched.Where(s => s.SocketIsGone).ToList())
-            {
-                Watched.Remove(state);
-                Draining.Add(Task.Run(state.CloseAll));
-            }
-            pending = [.. Draining];
-        }
-        Task.WhenAll(pending).Wait(MaxDrain);
     }
 }

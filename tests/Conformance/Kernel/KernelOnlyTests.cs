@@ -1,7 +1,7 @@
-using System.Runtime.InteropServices;
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.TestKit;
+using Vmci.Vsock;
 
 namespace Conformance.Kernel;
 
@@ -12,25 +12,18 @@ namespace Conformance.Kernel;
 [Trait("Backend", "vsock")]
 public sealed class KernelOnlyTests
 {
-    private static unsafe (int Rc, int Errno) SetRaw(System.Net.Sockets.Socket socket, int option, void* value, uint length)
-    {
-        var rc = Interop.setsockopt(socket.SafeHandle, Interop.AF_VSOCK, option, value, length);
-        return (rc, rc < 0 ? Marshal.GetLastPInvokeError() : 0);
-    }
-
     [Fact(DisplayName = "§4 connect timeout is a struct timeval {s, µs}: 1500 ms = {1, 500000}")]
     [Trait("Spec", "§4")]
     public unsafe void ConnectTimeout_Timeval_RoundTrips()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
-        VsockSocket.SetOption(socket, VsockOption.ConnectTimeout, 1500, null);
-        var tv = default(Interop.Timeval);
-        var length = (uint)sizeof(Interop.Timeval);
-        Assert.Equal(0, Interop.getsockopt(socket.SafeHandle, Interop.AF_VSOCK, Interop.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, ref length));
-        Assert.Equal((uint)sizeof(Interop.Timeval), length);
-        Assert.Equal(1, tv.tv_sec);
-        Assert.Equal(500_000, tv.tv_usec);
+        using var listener = (VsockListener)new VsockNetwork().Listen(new VsockAddress(VmciCid.Any, VmciPort.Any),
+            new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(1500) });
+        var tv = default(RawVsock.Timeval);
+        var size = (uint)sizeof(RawVsock.Timeval);
+        Assert.Equal((0, 0, size), RawVsock.Get(listener.Handle, RawVsock.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, size));
+        Assert.Equal(1, tv.Seconds);
+        Assert.Equal(500_000, tv.Microseconds);
     }
 
     [Fact(DisplayName = "§4 libzmq's timeval {0, ms*1000} at 1000 ms → ERANGE (the bug this project fixes)")]
@@ -38,9 +31,9 @@ public sealed class KernelOnlyTests
     public unsafe void ConnectTimeout_LibzmqTimeval_IsRejectedWithERANGE()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
-        var tv = new Interop.Timeval { tv_sec = 0, tv_usec = 1000 * 1000 };
-        Assert.Equal((-1, (int)Errno.ERANGE), SetRaw(socket, Interop.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, (uint)sizeof(Interop.Timeval)));
+        using var socket = RawVsock.Socket();
+        var tv = new RawVsock.Timeval { Seconds = 0, Microseconds = 1000 * 1000 };
+        Assert.Equal((-1, (int)Errno.ERANGE), RawVsock.Set(socket, RawVsock.SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv, (uint)sizeof(RawVsock.Timeval)));
     }
 
     [Fact(DisplayName = "§5 an option value shorter than u64 → EINVAL")]
@@ -48,9 +41,9 @@ public sealed class KernelOnlyTests
     public unsafe void SetOption_ShortLength_ThrowsEINVAL()
     {
         KernelGuest.Require();
-        using var socket = VsockSocket.Create("test", null);
+        using var socket = RawVsock.Socket();
         var value = 4096u;
-        Assert.Equal((-1, (int)Errno.EINVAL), SetRaw(socket, Interop.SO_VM_SOCKETS_BUFFER_SIZE, &value, sizeof(uint)));
+        Assert.Equal((-1, (int)Errno.EINVAL), RawVsock.Set(socket, RawVsock.SO_VM_SOCKETS_BUFFER_SIZE, &value, sizeof(uint)));
     }
 
     [Fact(DisplayName = "§5 connect to a CID no transport delivers → ENODEV (loopback only: a guest CID; virtio only: its own CID)")]
@@ -58,7 +51,7 @@ public sealed class KernelOnlyTests
     public async Task Connect_CidWithoutTransport_ThrowsENODEV()
     {
         KernelGuest.Require();
-        var network = new KernelVsockNetwork();
+        var network = new VsockNetwork();
         // With only vsock_loopback no transport serves guest CIDs; with only virtio-vsock every CID goes to the device
         // except the guest's own, which virtio_transport_send_pkt refuses. Other transports deliver every CID.
         uint? cid = KernelGuest.GuestToHostTransport switch
@@ -69,7 +62,7 @@ public sealed class KernelOnlyTests
         };
         if (cid is null)
             Assert.Skip($"{KernelGuest.GuestToHostTransport} (with vsock_loopback: {KernelGuest.HasLoopbackTransport}) delivers every CID: no ENODEV to observe");
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         await VmciAssert.ThrowsAsync(Errno.ENODEV,
             () => network.ConnectAsync(new VsockAddress(cid.Value, 1234), null, watchdog.Token).AsTask());
     }
@@ -80,9 +73,9 @@ public sealed class KernelOnlyTests
     {
         KernelGuest.Require();
         // Loopback only: CID 2 is served by the local transport; with a guest-to-host transport the host answers RST.
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         await VmciAssert.ThrowsAsync(Errno.ECONNRESET,
-            () => new KernelVsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
+            () => new VsockNetwork().ConnectAsync(new VsockAddress(VmciCid.Host, 1234), null, watchdog.Token).AsTask());
     }
 
     [Fact(DisplayName = "§5 the local CID: 1 with only vsock_loopback, the guest's CID (≥ 3) with a guest-to-host transport")]
@@ -90,7 +83,7 @@ public sealed class KernelOnlyTests
     public void GetLocalCid_IsWhatTheTransportSays()
     {
         KernelGuest.Require();
-        var cid = new KernelVsockNetwork().GetLocalCid();
+        var cid = new VsockNetwork().GetLocalCid();
         if (KernelGuest.GuestToHostTransport is null)
             Assert.Equal(VmciCid.Local, cid);
         else

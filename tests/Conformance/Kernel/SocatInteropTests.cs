@@ -1,31 +1,32 @@
 using System.Diagnostics;
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.TestKit;
+using Vmci.Vsock;
 
 namespace Conformance.Kernel;
 
 /// <summary>
 /// Interop with a vsock peer this project did not write: Debian's socat (VSOCK-LISTEN / VSOCK-CONNECT) echoing
-/// through <c>cat</c>, against <see cref="KernelVsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
+/// through <c>cat</c>, against <see cref="VsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
 /// </summary>
 [Trait("Backend", "vsock")]
 public sealed class SocatInteropTests
 {
-    private readonly KernelVsockNetwork _network = new();
+    private readonly VsockNetwork _network = new();
 
-    [Fact(DisplayName = "§5 interop: socat VSOCK-LISTEN echoes what KernelVsockNetwork sends")]
+    [Fact(DisplayName = "§5 interop: socat VSOCK-LISTEN echoes what VsockNetwork sends")]
     [Trait("Spec", "§5")]
     public async Task Connect_ToSocatListener_ExchangesBytesBothWays()
     {
         KernelGuest.Require();
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var port = FreePort();
         using var socat = StartSocat(watchdog.Token, $"VSOCK-LISTEN:{port}", "EXEC:cat");
         var client = await ConnectWhenListeningAsync(new VsockAddress(KernelGuest.RequireLoopbackCid(), port), socat, watchdog.Token);
         using (client)
         {
-            var payload = StreamHelpers.Payload(200_000, 7);
+            var payload = VsockStreams.Payload(200_000, 7);
             await client.SendAsync(payload, watchdog.Token);
             client.ShutdownSend();
             Assert.Equal(payload, await client.ReadToEndAsync(watchdog.Token));
@@ -34,18 +35,18 @@ public sealed class SocatInteropTests
         Assert.Equal(0, socat.ExitCode);
     }
 
-    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT to the loopback CID reaches a KernelVsockNetwork listener")]
+    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT to the loopback CID reaches a VsockNetwork listener")]
     [Trait("Spec", "§5")]
     public async Task Accept_FromSocatClient_ExchangesBytesBothWays()
     {
         var loopback = KernelGuest.RequireLoopbackCid();
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         using var listener = _network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         using var socat = StartSocat(watchdog.Token, $"VSOCK-CONNECT:{loopback}:{listener.LocalAddress.Port}", "EXEC:cat");
         using (var server = await listener.AcceptAsync(watchdog.Token))
         {
             Assert.Equal(loopback, server.RemoteAddress.Cid);
-            var payload = StreamHelpers.Payload(200_000, 8);
+            var payload = VsockStreams.Payload(200_000, 8);
             await server.SendAsync(payload, watchdog.Token);
             server.ShutdownSend();
             Assert.Equal(payload, await server.ReadToEndAsync(watchdog.Token));

@@ -1,6 +1,6 @@
-using Conformance.Support;
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -82,7 +82,7 @@ public abstract partial class NetMqConformance
     {
         var socket = Socket("PAIR");
         var bound = BindAny(socket);
-        AssertThrows<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => socket.VmciBind(bound));
+        VmciAssert.ThrowsNetMq<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => socket.VmciBind(bound));
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public abstract partial class NetMqConformance
     {
         var bound = BindAny(Socket("PAIR"));
         var other = Socket("PAIR");
-        AssertThrows<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind(bound));
+        VmciAssert.ThrowsNetMq<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind(bound));
     }
 
     [Fact]
@@ -100,7 +100,7 @@ public abstract partial class NetMqConformance
     {
         var bound = BindAny(Socket("PAIR"));
         var other = Socket("PAIR");
-        AssertThrows<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind(Endpoint(LocalCid, PortOf(bound))));
+        VmciAssert.ThrowsNetMq<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind(Endpoint(LocalCid, PortOf(bound))));
     }
 
     [Fact]
@@ -111,7 +111,7 @@ public abstract partial class NetMqConformance
         first.VmciBind("vmci://@:*");
         var port = PortOf(first.VmciLastEndpoint()!);
         var other = Socket("PAIR");
-        AssertThrows<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind($"vmci://*:{port}"));
+        VmciAssert.ThrowsNetMq<AddressAlreadyInUseException>(Errno.EADDRINUSE, () => other.VmciBind($"vmci://*:{port}"));
     }
 
     [Fact]
@@ -164,7 +164,7 @@ public abstract partial class NetMqConformance
         a.VmciConnect(Target(first));
         var b = Socket("PUSH");
         b.VmciConnect(Target(second));
-        NetMqHelpers.Bounce(server, a);
-        NetMqHelpers.Bounce(server, b);
+        Bounce.Check(server, a);
+        Bounce.Check(server, b);
     }
 }

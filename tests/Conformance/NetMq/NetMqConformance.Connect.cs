@@ -1,6 +1,6 @@
-using Conformance.Support;
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -41,12 +41,12 @@ public abstract partial class NetMqConformance
         var port = FreePort();
         var client = Socket("PUSH");
         client.VmciConnect(Endpoint(LoopbackCid, port));
-        client.SendMoreFrame(NetMqHelpers.Content).SendFrame(NetMqHelpers.Content);
+        client.SendMoreFrame(Bounce.Content).SendFrame(Bounce.Content);
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
-        var message = NetMqHelpers.Receive(server);
+        var message = Delivery.Receive(server);
         Assert.Equal(2, message.FrameCount);
-        Assert.Equal(NetMqHelpers.Content, message[1].ConvertToString());
+        Assert.Equal(Bounce.Content, message[1].ConvertToString());
     }
 
     [Fact]
@@ -56,10 +56,10 @@ public abstract partial class NetMqConformance
         var port = FreePort();
         var client = Socket("PUSH");
         client.VmciConnect(Endpoint(LoopbackCid, port));
-        NetMqHelpers.WaitUntil(() => Network.ConnectAttempts >= 2, "the connect was retried");
+        WaitUntil(() => Network.ConnectAttempts >= 2, "the connect was retried");
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
     }
 
     [Fact]
@@ -72,7 +72,7 @@ public abstract partial class NetMqConformance
         client.VmciConnect(Endpoint(LoopbackCid, port));
         // Wait for the first attempt to have FAILED (not merely started): under slow emulation an attempt still in
         // flight when the bind below lands would legitimately succeed.
-        NetMqHelpers.WaitUntil(() => Network.FailedConnects >= 1, "the first attempt failed");
+        WaitUntil(() => Network.FailedConnects >= 1, "the first attempt failed");
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
         client.TrySendFrame(TimeSpan.Zero, "never");
@@ -90,7 +90,7 @@ public abstract partial class NetMqConformance
         var client = Socket("PAIR");
         var bound = BindAny(server);
         client.VmciConnect($"vmci://@:{PortOf(bound)}");
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
     }
 
     [Fact]
@@ -100,12 +100,12 @@ public abstract partial class NetMqConformance
         var server = Socket("PAIR");
         var client = Socket("PAIR");
         var bound = Link(server, client);
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         var attempts = Network.ConnectAttempts;
         server.VmciUnbind(bound);
-        NetMqHelpers.WaitUntil(() => Network.ConnectAttempts > attempts, "the client tried to reconnect");
+        WaitUntil(() => Network.ConnectAttempts > attempts, "the client tried to reconnect");
         server.VmciBind(bound);
-        NetMqHelpers.DeliverEventually(client, server, "again");
+        Delivery.Eventually(client, server, "again");
     }
 
     [Theory]
@@ -120,7 +120,7 @@ public abstract partial class NetMqConformance
         var original = string.Format(System.Globalization.CultureInfo.InvariantCulture, format, PortOf(bound), LocalCid);
         client.VmciConnect(original);
         client.VmciDisconnect(original);
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(original));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(original));
     }
 
     [Theory]
@@ -132,7 +132,7 @@ public abstract partial class NetMqConformance
         var client = Socket("PUSH");
         var bound = BindAny(Socket("PULL"));
         client.VmciConnect(string.Format(System.Globalization.CultureInfo.InvariantCulture, format, PortOf(bound), LocalCid));
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(client.VmciLastEndpoint()!));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(client.VmciLastEndpoint()!));
     }
 
     [Fact]
@@ -140,7 +140,7 @@ public abstract partial class NetMqConformance
     public void Disconnect_NeverConnected_ThrowsEndpointNotFound()
     {
         var client = Socket("PUSH");
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(Endpoint(LocalCid, 5555)));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(Endpoint(LocalCid, 5555)));
     }
 
     [Fact]
@@ -152,9 +152,9 @@ public abstract partial class NetMqConformance
         var bound = BindAny(server);
         client.VmciConnect(Target(bound));
         client.VmciConnect(Target(bound));
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         client.VmciDisconnect(Target(bound));
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(Target(bound)));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => client.VmciDisconnect(Target(bound)));
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -31,7 +32,7 @@ public abstract partial class NetMqConformance
     public void Bind_MalformedEndpoint_ThrowsInvalid(string endpoint)
     {
         var socket = Socket("PAIR");
-        var e = AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciBind(endpoint));
+        var e = VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciBind(endpoint));
         Assert.Contains(endpoint, e.Message, StringComparison.Ordinal);
         Assert.True(string.IsNullOrEmpty(socket.VmciLastEndpoint()), "a failed bind leaves LAST_ENDPOINT empty");
     }
@@ -42,7 +43,7 @@ public abstract partial class NetMqConformance
     public void Connect_MalformedEndpoint_ThrowsInvalid(string endpoint)
     {
         var socket = Socket("PAIR");
-        var e = AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciConnect(endpoint));
+        var e = VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciConnect(endpoint));
         Assert.Contains(endpoint, e.Message, StringComparison.Ordinal);
     }
 
@@ -54,7 +55,7 @@ public abstract partial class NetMqConformance
     public void Unbind_MalformedEndpoint_ThrowsInvalid(string endpoint)
     {
         var socket = Socket("PAIR");
-        AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciUnbind(endpoint));
+        VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciUnbind(endpoint));
     }
 
     [Theory]
@@ -65,7 +66,7 @@ public abstract partial class NetMqConformance
     public void Disconnect_MalformedEndpoint_ThrowsInvalid(string endpoint)
     {
         var socket = Socket("PAIR");
-        AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciDisconnect(endpoint));
+        VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciDisconnect(endpoint));
     }
 
     /// <summary>Schemes NetMQ does not know, the vmci scheme in the wrong case included (the scheme is case-sensitive).</summary>
@@ -98,8 +99,8 @@ public abstract partial class NetMqConformance
     public void BindConnect_NoSchemeOrSeparator_ThrowsInvalid(string endpoint)
     {
         var socket = Socket("PAIR");
-        AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciBind(endpoint));
-        AssertThrows<InvalidException>(Errno.EINVAL, () => socket.VmciConnect(endpoint));
+        VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciBind(endpoint));
+        VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => socket.VmciConnect(endpoint));
     }
 
     [Fact]

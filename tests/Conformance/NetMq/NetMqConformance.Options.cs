@@ -1,6 +1,6 @@
-using Conformance.Support;
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -60,7 +60,7 @@ public abstract partial class NetMqConformance
     public void Options_InvalidValue_ThrowsInvalidAndKeepsOldValue(VmciSocketOption option, long value)
     {
         var options = Socket("PAIR").VmciOptions();
-        var e = AssertThrows<InvalidException>(Errno.EINVAL, () => options[option] = value);
+        var e = VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => options[option] = value);
         Assert.Contains(((int)option).ToString(System.Globalization.CultureInfo.InvariantCulture), e.Message, StringComparison.Ordinal);
         if (Enum.IsDefined(option))
             Assert.NotEqual(value, options[option]);
@@ -71,7 +71,7 @@ public abstract partial class NetMqConformance
     public void Options_UnknownIdRead_ThrowsInvalid()
     {
         var options = Socket("PAIR").VmciOptions();
-        AssertThrows<InvalidException>(Errno.EINVAL, () => _ = options[(VmciSocketOption)90]);
+        VmciAssert.ThrowsNetMq<InvalidException>(Errno.EINVAL, () => _ = options[(VmciSocketOption)90]);
     }
 
     [Theory]
@@ -107,7 +107,7 @@ public abstract partial class NetMqConformance
         options.BufferMinSize = 4096;
         options.ConnectTimeout = TimeSpan.FromMilliseconds(1500); // ≥ 1000 ms: libzmq's {0 s, 1500000 µs} gave ERANGE
         Link(server, client);
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         var connection = Assert.Single(Network.Connected);
         Assert.Equal(512UL * 1024, connection.GetOption(VsockOption.BufferSize));
         Assert.Equal(4096UL, connection.GetOption(VsockOption.BufferMinSize));
@@ -125,7 +125,7 @@ public abstract partial class NetMqConformance
         options.BufferMaxSize = 1 << 20;
         options.BufferSize = 768 * 1024;
         Link(server, client);
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         var accepted = Assert.Single(Network.Accepted);
         Assert.Equal(768UL * 1024, accepted.GetOption(VsockOption.BufferSize));
         Assert.Equal(1UL << 20, accepted.GetOption(VsockOption.BufferMaxSize));
@@ -138,7 +138,7 @@ public abstract partial class NetMqConformance
         var server = Socket("PAIR");
         var client = Socket("PAIR");
         Link(server, client);
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         var connection = Assert.Single(Network.Connected);
         Assert.Equal(VsockOptions.DefaultBufferSize, connection.GetOption(VsockOption.BufferSize));
         Assert.Equal(VsockOptions.DefaultBufferMaxSize, connection.GetOption(VsockOption.BufferMaxSize));
@@ -153,11 +153,11 @@ public abstract partial class NetMqConformance
         var client = Socket("PUSH");
         client.VmciOptions().BufferSize = 64 * 1024;
         Link(server, client);
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         client.VmciOptions().BufferSize = 128 * 1024;
         var second = BindAny(server);
         client.VmciConnect(Target(second));
-        NetMqHelpers.WaitUntil(() => Network.Connected.Count == 2, "the second connection was made");
+        WaitUntil(() => Network.Connected.Count == 2, "the second connection was made");
         Assert.Equal(64UL * 1024, Network.Connected[0].GetOption(VsockOption.BufferSize));
         Assert.Equal(128UL * 1024, Network.Connected[1].GetOption(VsockOption.BufferSize));
     }

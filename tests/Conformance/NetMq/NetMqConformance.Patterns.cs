@@ -1,5 +1,5 @@
-using Conformance.Support;
 using NetMQ;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -24,9 +24,9 @@ public abstract partial class NetMqConformance
         var s = Socket(server);
         var c = Socket(client);
         Link(s, c);
-        NetMqHelpers.Bounce(s, c);
+        Bounce.Check(s, c);
         if (server is not ("PUB" or "XPUB"))
-            NetMqHelpers.Bounce(s, c);
+            Bounce.Check(s, c);
     }
 
     [Theory]
@@ -43,7 +43,7 @@ public abstract partial class NetMqConformance
         var c = Socket(client);
         var bound = BindAny(c);
         s.VmciConnect(Target(bound));
-        NetMqHelpers.Bounce(s, c);
+        Bounce.Check(s, c);
     }
 
     [Fact]
@@ -57,7 +57,7 @@ public abstract partial class NetMqConformance
         for (var i = 0; i < 10; i++)
             message.Append(new string((char)('a' + i), i));
         client.SendMultipartMessage(message);
-        var received = NetMqHelpers.Receive(server);
+        var received = Delivery.Receive(server);
         Assert.Equal(10, received.FrameCount);
         for (var i = 0; i < 10; i++)
             Assert.Equal(new string((char)('a' + i), i), received[i].ConvertToString());
@@ -70,12 +70,12 @@ public abstract partial class NetMqConformance
         var server = Socket("PAIR");
         var client = Socket("PAIR");
         Link(server, client);
-        var payload = StreamHelpers.Payload(1 << 20, 7);
+        var payload = VsockStreams.Payload(1 << 20, 7);
         client.SendFrame(payload);
-        Assert.True(server.TryReceiveFrameBytes(NetMqHelpers.ReceiveTimeout, out var received), "no 1 MiB message within the watchdog");
+        Assert.True(server.TryReceiveFrameBytes(Watchdog.DefaultTimeout, out var received), "no 1 MiB message within the watchdog");
         Assert.Equal(payload, received);
         server.SendFrame(received!);
-        Assert.True(client.TryReceiveFrameBytes(NetMqHelpers.ReceiveTimeout, out var echoed), "no 1 MiB echo within the watchdog");
+        Assert.True(client.TryReceiveFrameBytes(Watchdog.DefaultTimeout, out var echoed), "no 1 MiB echo within the watchdog");
         Assert.Equal(payload, echoed);
     }
 
@@ -90,7 +90,7 @@ public abstract partial class NetMqConformance
             client.SendFrame(i.ToString(System.Globalization.CultureInfo.InvariantCulture));
         for (var i = 0; i < 200; i++)
         {
-            Assert.True(server.TryReceiveFrameString(NetMqHelpers.ReceiveTimeout, out var text), $"message {i} missing");
+            Assert.True(server.TryReceiveFrameString(Watchdog.DefaultTimeout, out var text), $"message {i} missing");
             Assert.Equal(i.ToString(System.Globalization.CultureInfo.InvariantCulture), text);
         }
     }
@@ -111,13 +111,13 @@ public abstract partial class NetMqConformance
         bob.SendFrame("bob");
         for (var i = 0; i < 2; i++)
         {
-            var m = NetMqHelpers.Receive(router);
+            var m = Delivery.Receive(router);
             Assert.Equal(m[0].ConvertToString(), m[1].ConvertToString());
             router.SendMoreFrame(m[0].ToByteArray()).SendFrame("to " + m[1].ConvertToString());
         }
-        Assert.True(alice.TryReceiveFrameString(NetMqHelpers.ReceiveTimeout, out var a));
+        Assert.True(alice.TryReceiveFrameString(Watchdog.DefaultTimeout, out var a));
         Assert.Equal("to alice", a);
-        Assert.True(bob.TryReceiveFrameString(NetMqHelpers.ReceiveTimeout, out var b));
+        Assert.True(bob.TryReceiveFrameString(Watchdog.DefaultTimeout, out var b));
         Assert.Equal("to bob", b);
     }
 }

@@ -1,6 +1,6 @@
-using Conformance.Support;
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -14,7 +14,7 @@ public abstract partial class NetMqConformance
     {
         var socket = Socket("PAIR");
         BindAny(socket);
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind("vmci://*:*"));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind("vmci://*:*"));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public abstract partial class NetMqConformance
         var socket = Socket("PAIR");
         var bound = BindAny(socket);
         socket.VmciUnbind(bound);
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(bound));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(bound));
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public abstract partial class NetMqConformance
         var socket = Socket("PAIR");
         socket.VmciBind("vmci://@:*");
         var bound = socket.VmciLastEndpoint()!;
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind($"vmci://@:{PortOf(bound)}"));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind($"vmci://@:{PortOf(bound)}"));
         socket.VmciUnbind(bound);
     }
 
@@ -55,7 +55,7 @@ public abstract partial class NetMqConformance
     public void Unbind_NeverBound_ThrowsEndpointNotFound()
     {
         var socket = Socket("PAIR");
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(Endpoint(LocalCid, 5555)));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(Endpoint(LocalCid, 5555)));
     }
 
     [Fact]
@@ -65,7 +65,7 @@ public abstract partial class NetMqConformance
         var socket = Socket("PAIR");
         var target = Endpoint(LocalCid, FreePort());
         socket.VmciConnect(target);
-        AssertThrows<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(target));
+        VmciAssert.ThrowsNetMq<EndpointNotFoundException>(Errno.ENOENT, () => socket.VmciUnbind(target));
     }
 
     [Fact]
@@ -78,7 +78,7 @@ public abstract partial class NetMqConformance
         server.VmciUnbind(first);
         var client = Socket("PUSH");
         client.VmciConnect(Target(second));
-        NetMqHelpers.Bounce(server, client);
+        Bounce.Check(server, client);
         var other = Socket("PAIR");
         other.VmciBind(first);
     }
@@ -87,7 +87,7 @@ public abstract partial class NetMqConformance
     [Trait("Spec", "§2")]
     public async Task Unbind_WithAcceptedPeer_DropsTheConnection()
     {
-        using var watchdog = Watchdog.Start(NetMqHelpers.ReceiveTimeout);
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var server = Socket("PAIR");
         var bound = BindAny(server);
         using var raw = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LoopbackCid, PortOf(bound)), null, watchdog.Token).AsTask());
@@ -105,11 +105,11 @@ public abstract partial class NetMqConformance
         var server = Socket("PULL");
         var client = Socket("PUSH");
         var bound = Link(server, client);
-        NetMqHelpers.DeliverEventually(client, server, "before");
+        Delivery.Eventually(client, server, "before");
         server.VmciUnbind(bound);
         var replacement = Socket("PULL");
         replacement.VmciBind(bound);
-        NetMqHelpers.DeliverEventually(client, replacement, "after");
+        Delivery.Eventually(client, replacement, "after");
     }
 
     /// <summary>Reads until end of stream or a reset: true when the connection ended.</summary>

@@ -3,6 +3,7 @@ using Conformance.Support;
 using NetMQ;
 using NetMQ.Sockets;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.Transport;
 
 namespace Conformance.NetMq;
@@ -17,6 +18,7 @@ public abstract partial class NetMqConformance : IDisposable
 {
     private readonly List<IDisposable> _owned = [];
     private RecordingNetwork? _network;
+    private Watchdog? _watchdog;
 
     /// <summary>The backend under test. Called once per test; a leaf that cannot run here calls Assert.Skip.</summary>
     protected abstract IVsockNetwork CreateNetwork();
@@ -100,15 +102,9 @@ public abstract partial class NetMqConformance : IDisposable
         return bound;
     }
 
-    /// <summary>Asserts that <paramref name="action"/> throws <typeparamref name="T"/> carrying <paramref name="errno"/> when it has an inner VmciException.</summary>
-    protected static T AssertThrows<T>(Errno errno, Action action)
-        where T : Exception
-    {
-        var e = Assert.ThrowsAny<T>(action);
-        if (e.InnerException is VmciException inner)
-            Assert.True(inner.Errno == errno, $"expected {errno}, got {inner.Errno}: {inner.Message}");
-        return e;
-    }
+    /// <summary>Polls <paramref name="condition"/> until it holds (for seam counters, which have no event), failing at the test's watchdog.</summary>
+    protected void WaitUntil(Func<bool> condition, string what) =>
+        (_watchdog ??= Own(Watchdog.Start(TestContext.Current.CancellationToken))).Until(condition, what);
 
     /// <summary>A NetMQ socket by name.</summary>
     protected static NetMQSocket Create(string type) => type switch

@@ -1,5 +1,5 @@
-using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 
 namespace Conformance.NetMq;
 
@@ -11,7 +11,7 @@ namespace Conformance.NetMq;
 public sealed class SimNetMqTests : NetMqConformance
 {
     /// <inheritdoc />
-    protected override IVsockNetwork CreateNetwork() => Own(new TempFabric()).Fabric.Join(VmciCid.Host);
+    protected override IVsockNetwork CreateNetwork() => Own(new TestFabric()).Host;
 
     /// <inheritdoc />
     protected override uint LocalCid => VmciCid.Host;

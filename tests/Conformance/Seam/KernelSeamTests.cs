@@ -1,6 +1,6 @@
 using Conformance.Support;
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.Vsock;
 
 namespace Conformance.Seam;
 
@@ -15,7 +15,7 @@ public sealed class KernelSeamTests : SeamConformance
     protected override IVsockNetwork CreateNetwork()
     {
         KernelGuest.Require();
-        return new KernelVsockNetwork();
+        return new VsockNetwork();
     }
 
     /// <summary>Found by trying (<see cref="KernelGuest.RequireLoopbackCid"/>): the local CID, or 1 in a virtio-vsock guest without vsock_loopback.</summary>

@@ -1,5 +1,5 @@
-using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 
 namespace Conformance.Seam;
 
@@ -9,7 +9,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task GetOption_Defaults_AreKernelDefaults()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         foreach (var connection in new[] { client, server })
         {
@@ -24,7 +24,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task SetOption_BufferSize_IsClampedIntoMinMax()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.SetOption(VsockOption.BufferSize, 1UL << 30);
         Assert.Equal(VsockOptions.DefaultBufferMaxSize, client.GetOption(VsockOption.BufferSize));
@@ -51,7 +51,7 @@ public abstract partial class SeamConformance
     [InlineData(60_000UL)]
     public async Task SetOption_ConnectTimeout_ReadsBack(ulong milliseconds)
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.SetOption(VsockOption.ConnectTimeout, milliseconds);
         Assert.Equal(milliseconds, client.GetOption(VsockOption.ConnectTimeout));
@@ -61,7 +61,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task SetOption_ConnectTimeoutZero_MeansDefault()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.SetOption(VsockOption.ConnectTimeout, 0);
         Assert.Equal(2000UL, client.GetOption(VsockOption.ConnectTimeout));
@@ -71,7 +71,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task Option_Unknown_ThrowsENOPROTOOPT()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         VmciAssert.Throws(Errno.ENOPROTOOPT, () => client.GetOption((VsockOption)99));
         VmciAssert.Throws(Errno.ENOPROTOOPT, () => client.SetOption((VsockOption)99, 1));
@@ -81,7 +81,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task Connect_WithOptions_AppliesThem()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var options = new VsockOptions { BufferMaxSize = 1 << 20, BufferSize = 512 * 1024, ConnectTimeout = TimeSpan.FromMilliseconds(1500) };
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token, options);
         Assert.Equal(1UL << 20, client.GetOption(VsockOption.BufferMaxSize));
@@ -93,7 +93,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§4")]
     public async Task Accept_ListenerOptions_AreInherited()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var options = new VsockOptions { BufferMaxSize = 1 << 20, BufferMinSize = 4096, BufferSize = 768 * 1024 };
         var (_, server) = await ConnectPairAsync(ListenAny(options), watchdog.Token);
         Assert.Equal(1UL << 20, server.GetOption(VsockOption.BufferMaxSize));

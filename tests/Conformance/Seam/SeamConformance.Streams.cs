@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 
 namespace Conformance.Seam;
 
@@ -13,10 +13,10 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task SendReceive_BothWays_DeliversBytesInOrder()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
-        var ping = StreamHelpers.Payload(1000, 1);
-        var pong = StreamHelpers.Payload(3000, 2);
+        var ping = VsockStreams.Payload(1000, 1);
+        var pong = VsockStreams.Payload(3000, 2);
         await client.SendAsync(ping, watchdog.Token);
         Assert.Equal(ping, await server.ReadExactlyAsync(ping.Length, watchdog.Token));
         await server.SendAsync(pong, watchdog.Token);
@@ -27,7 +27,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task ShutdownSend_Client_ServerReadsEndAndCanStillSend()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         await client.SendAsync("last"u8.ToArray(), watchdog.Token);
         client.ShutdownSend();
@@ -41,7 +41,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task ShutdownSend_Server_ClientReadsEndAndCanStillSend()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         server.ShutdownSend();
         Assert.Empty(await client.ReadToEndAsync(watchdog.Token));
@@ -49,11 +49,35 @@ public abstract partial class SeamConformance
         Assert.Equal("still"u8.ToArray(), await server.ReadExactlyAsync(5, watchdog.Token));
     }
 
+    [Fact(DisplayName = "§7 cancel a pending receive → ECANCELED, on every backend")]
+    [Trait("Spec", "§7")]
+    public async Task Receive_Cancelled_FailsWithECANCELED()
+    {
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
+        var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(watchdog.Token);
+        var pending = client.ReceiveAsync(new byte[16], cancel.Token).AsTask();
+        await cancel.CancelAsync();
+        await VmciAssert.ThrowsAsync(Errno.ECANCELED, () => watchdog.Guard(pending));
+    }
+
+    [Fact(DisplayName = "§7 dispose a connection while a receive waits → EBADF, on every backend")]
+    [Trait("Spec", "§7")]
+    public async Task Receive_ConnectionDisposedWhilePending_FailsWithEBADF()
+    {
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
+        var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
+        var pending = client.ReceiveAsync(new byte[16], watchdog.Token).AsTask();
+        client.Dispose();
+        await VmciAssert.ThrowsAsync(Errno.EBADF, () => watchdog.Guard(pending));
+        await VmciAssert.ThrowsAsync(Errno.EBADF, () => client.ReceiveAsync(new byte[16], watchdog.Token).AsTask());
+    }
+
     [Fact(DisplayName = "§7 send after ShutdownSend → EPIPE")]
     [Trait("Spec", "§7")]
     public async Task Send_AfterShutdownSend_ThrowsEPIPE()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, _) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.ShutdownSend();
         await VmciAssert.ThrowsAsync(Errno.EPIPE, () => client.SendAsync(new byte[1], watchdog.Token).AsTask());
@@ -63,7 +87,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task Dispose_Connection_PeerReadsDataThenEnd()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         await client.SendAsync("bye"u8.ToArray(), watchdog.Token);
         client.Dispose();
@@ -74,7 +98,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task Dispose_Connection_PeerSendFailsWithEPIPE()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.Dispose();
         Assert.Empty(await server.ReadToEndAsync(watchdog.Token));
@@ -85,7 +109,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task Abort_Connection_PeerObservesReset()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
         client.Abort();
         var buffer = new byte[16];
@@ -99,9 +123,9 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task SendReceive_32MiB_ArrivesIntact()
     {
-        using var watchdog = Watchdog.Start(TimeSpan.FromMinutes(3));
+        using var watchdog = Watchdog.Start(TimeSpan.FromMinutes(3), TestContext.Current.CancellationToken);
         var (client, server) = await ConnectPairAsync(ListenAny(), watchdog.Token);
-        var chunk = StreamHelpers.Payload(1 << 20, 32);
+        var chunk = VsockStreams.Payload(1 << 20, 32);
         using var sent = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var send = Task.Run(async () =>
         {
@@ -133,7 +157,7 @@ public abstract partial class SeamConformance
     [Trait("Spec", "§7")]
     public async Task Connect_Concurrent_EachConnectionIsSeparate()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var listener = ListenAny();
         const int Count = 8;
         var echo = Task.Run(async () =>
@@ -154,7 +178,7 @@ public abstract partial class SeamConformance
         var clients = Enumerable.Range(0, Count).Select(i => Task.Run(async () =>
         {
             var client = Own(await Network.ConnectAsync(new VsockAddress(LoopbackCid, listener.LocalAddress.Port), null, watchdog.Token));
-            var payload = StreamHelpers.Payload(10_000 + i, 100 + i);
+            var payload = VsockStreams.Payload(10_000 + i, 100 + i);
             await client.SendAsync(payload, watchdog.Token);
             client.ShutdownSend();
             Assert.Equal(payload, await client.ReadToEndAsync(watchdog.Token));

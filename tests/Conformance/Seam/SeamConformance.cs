@@ -1,5 +1,5 @@
-using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 
 namespace Conformance.Seam;
 
@@ -169,7 +169,7 @@ public abstract partial class SeamConformance : IDisposable
     [Trait("Spec", "§5")]
     public async Task Accept_ListenerDisposed_FailsWithEBADF()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var listener = Network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var pending = listener.AcceptAsync(watchdog.Token).AsTask();
         listener.Dispose();
@@ -181,7 +181,7 @@ public abstract partial class SeamConformance : IDisposable
     [Trait("Spec", "§5")]
     public async Task Accept_Cancelled_FailsWithECANCELED()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(watchdog.Token);
         var pending = ListenAny().AcceptAsync(cancel.Token).AsTask();
         await cancel.CancelAsync();
@@ -192,7 +192,7 @@ public abstract partial class SeamConformance : IDisposable
     [Trait("Spec", "§5")]
     public async Task Connect_NoListener_ThrowsECONNRESET()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var probe = Network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var port = probe.LocalAddress.Port;
         probe.Dispose();
@@ -213,7 +213,7 @@ public abstract partial class SeamConformance : IDisposable
     [Trait("Spec", "§5")]
     public async Task Accept_Connection_ReportsBothAddresses()
     {
-        using var watchdog = Watchdog.Start();
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var listener = ListenAny();
         var (client, server) = await ConnectPairAsync(listener, watchdog.Token);
         var seen = $"listener {listener.LocalAddress}, client {client.LocalAddress} -> {client.RemoteAddress}, server {server.LocalAddress} <- {server.RemoteAddress}";

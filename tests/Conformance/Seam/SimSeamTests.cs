@@ -1,5 +1,5 @@
-using Conformance.Support;
 using Vmci;
+using Vmci.TestKit;
 
 namespace Conformance.Seam;
 
@@ -13,8 +13,7 @@ public sealed class SimSeamTests : SeamConformance
     /// <inheritdoc />
     protected override IVsockNetwork CreateNetwork()
     {
-        var fabric = Own(new TempFabric());
-        return fabric.Fabric.Join(VmciCid.Host);
+        return Own(new TestFabric()).Host;
     }
 
     /// <summary>The simulator follows the kernel rule: euid 0 stands for CAP_NET_BIND_SERVICE.</summary>

@@ -1,5 +1,5 @@
 using Vmci;
-using Vmci.Transport.Linux;
+using Vmci.Vsock;
 
 namespace Conformance.Support;
 
@@ -49,7 +49,7 @@ public static class KernelGuest
 
     private static uint? ProbeLoopbackCid()
     {
-        var network = new KernelVsockNetwork();
+        var network = new VsockNetwork();
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         using var listener = network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         // One accept for every try: a refused try leaves it waiting for the next.

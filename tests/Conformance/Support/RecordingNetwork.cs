@@ -76,9 +76,20 @@ public sealed class RecordingNetwork(IVsockNetwork inner) : IVsockNetwork
             _accepted.Add(connection);
     }
 
-    private sealed class RecordingListener(IVsockListener listener, RecordingNetwork owner) : IVsockListener
+    private sealed class RecordingListener(IVsockListener listener, RecordingNetwork owner) : IVsockListener, IVsockAdmission
     {
         public VsockAddress LocalAddress => listener.LocalAddress;
+
+        /// <summary>Passed to the backend's listener when it has admission control (the simulator); dropped otherwise (the kernel).</summary>
+        public Func<bool>? Admit
+        {
+            get => (listener as IVsockAdmission)?.Admit;
+            set
+            {
+                if (listener is IVsockAdmission admission)
+                    admission.Admit = value;
+            }
+        }
 
         public async ValueTask<IVsockConnection> AcceptAsync(CancellationToken cancellationToken = default)
         {

@@ -1,4 +1,5 @@
 using Docker.DotNet.Models;
+using Vmci.TestKit;
 
 namespace Integration.Harness;
 
@@ -10,7 +11,7 @@ namespace Integration.Harness;
 public sealed class ContainerPeers(DockerEngine engine) : IPeerLauncher
 {
     /// <inheritdoc/>
-    public async Task<IPeer> StartAsync(Fabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct)
+    public async Task<IPeer> StartAsync(TestFabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct)
     {
         engine.RequireAvailable();
         return await PeerContainer.StartAsync(fabric, cid, args, waitForReady, ct);
@@ -18,7 +19,7 @@ public sealed class ContainerPeers(DockerEngine engine) : IPeerLauncher
 
     /// <inheritdoc/>
     /// <remarks>Asks the engine for every container, running or not, labelled with this fabric.</remarks>
-    public async Task<int> CountAsync(Fabric fabric, CancellationToken ct)
+    public async Task<int> CountAsync(TestFabric fabric, CancellationToken ct)
     {
         engine.RequireAvailable();
         var containers = await engine.Client!.Containers.ListContainersAsync(
@@ -27,7 +28,7 @@ public sealed class ContainerPeers(DockerEngine engine) : IPeerLauncher
                 All = true,
                 Filters = new Dictionary<string, IDictionary<string, bool>>
                 {
-                    ["label"] = new Dictionary<string, bool> { [$"{PeerContainer.FabricLabel}={fabric.Path}"] = true },
+                    ["label"] = new Dictionary<string, bool> { [$"{PeerContainer.FabricLabel}={fabric.Directory}"] = true },
                 },
             },
             ct);

@@ -1,7 +1,6 @@
 using Integration.Peer;
 using NetMQ;
 using Vmci;
-using Vmci.Sim;
 
 namespace Integration.Harness;
 
@@ -21,11 +20,6 @@ public sealed class HostRole : IDisposable
 
     /// <summary>The socket's address once bound or connected (see <see cref="ZmqRoles.Reachable"/>).</summary>
     public Task<string> Endpoint => _endpoint.Task;
-
-    /// <summary>The host's machine in <paramref name="fabric"/>.</summary>
-    /// <param name="fabric">The fabric.</param>
-    /// <returns>CID 2's view of the fabric.</returns>
-    public static SimNetwork Network(Fabric fabric) => SimFabric.Open(fabric.Path).Join(VmciCid.Host);
 
     /// <summary>Opens a socket with <paramref name="open"/> and plays <paramref name="play"/> on it.</summary>
     /// <param name="open">Opens and binds or connects the socket (see <see cref="ZmqRoles.Open"/>).</param>

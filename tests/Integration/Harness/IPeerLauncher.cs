@@ -1,3 +1,5 @@
+using Vmci.TestKit;
+
 namespace Integration.Harness;
 
 /// <summary>Starts peers of one flavour (containers or child processes) and counts them.</summary>
@@ -10,11 +12,11 @@ public interface IPeerLauncher
     /// <param name="waitForReady">Whether to return only once the peer printed <c>ready …</c>.</param>
     /// <param name="ct">Cancels the start.</param>
     /// <returns>The running peer.</returns>
-    Task<IPeer> StartAsync(Fabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct);
+    Task<IPeer> StartAsync(TestFabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct);
 
     /// <summary>How many peers of <paramref name="fabric"/> exist, asked of the OS or the engine, not of the harness.</summary>
     /// <param name="fabric">The fabric.</param>
     /// <param name="ct">Cancels the count.</param>
     /// <returns>The number of peer processes, or of containers (running or exited but not removed).</returns>
-    Task<int> CountAsync(Fabric fabric, CancellationToken ct);
+    Task<int> CountAsync(TestFabric fabric, CancellationToken ct);
 }

@@ -4,6 +4,7 @@ using DotNet.Testcontainers.Configurations;
 using DotNet.Testcontainers.Containers;
 using DotNet.Testcontainers.Images;
 using Integration.Peer;
+using Vmci.TestKit;
 
 namespace Integration.Harness;
 
@@ -38,18 +39,18 @@ public sealed class PeerContainer : IPeer
     /// <param name="waitForReady">Whether to wait for the <c>ready</c> line.</param>
     /// <param name="ct">Cancels the start.</param>
     /// <returns>The running peer.</returns>
-    public static async Task<PeerContainer> StartAsync(Fabric fabric, uint cid, IEnumerable<string> args, bool waitForReady, CancellationToken ct)
+    public static async Task<PeerContainer> StartAsync(TestFabric fabric, uint cid, IEnumerable<string> args, bool waitForReady, CancellationToken ct)
     {
         var user = $"{Posix.UserId}:{Posix.GroupId}";
         var builder = new ContainerBuilder()
             .WithImage(DockerEngine.PeerImage)
             .WithImagePullPolicy(PullPolicy.Never)
             .WithName($"vmci-peer-{cid}-{Guid.NewGuid():N}")
-            .WithLabel(FabricLabel, fabric.Path)
+            .WithLabel(FabricLabel, fabric.Directory)
             .WithCommand(["peer", .. args])
             .WithEnvironment(PeerProgram.CidVariable, cid.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment(PeerProgram.FabricVariable, fabric.Path)
-            .WithBindMount(fabric.Path, fabric.Path, AccessMode.ReadWrite)
+            .WithEnvironment(PeerProgram.FabricVariable, fabric.Directory)
+            .WithBindMount(fabric.Directory, fabric.Directory, AccessMode.ReadWrite)
             .WithCreateParameterModifier(p =>
             {
                 p.User = user;

@@ -1,3 +1,5 @@
+using Vmci.TestKit;
+
 namespace Integration.Harness;
 
 /// <summary>Several peers started together and always disposed together (even when one fails to start).</summary>
@@ -19,7 +21,7 @@ public sealed class PeerGroup : IAsyncDisposable
     /// <param name="ct">Cancels the starts.</param>
     /// <returns>The group.</returns>
     public static async Task<PeerGroup> StartAsync(
-        IPeerLauncher launcher, Fabric fabric, IEnumerable<uint> cids, Func<uint, string[]> args, bool waitForReady, CancellationToken ct)
+        IPeerLauncher launcher, TestFabric fabric, IEnumerable<uint> cids, Func<uint, string[]> args, bool waitForReady, CancellationToken ct)
     {
         var starts = cids.Select(cid => launcher.StartAsync(fabric, cid, args(cid), waitForReady, ct)).ToList();
         try

@@ -1,4 +1,5 @@
 using Integration.Peer;
+using Vmci.TestKit;
 
 namespace Integration.Harness;
 
@@ -6,14 +7,14 @@ namespace Integration.Harness;
 public sealed class ProcessPeers : IPeerLauncher
 {
     /// <inheritdoc/>
-    public async Task<IPeer> StartAsync(Fabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct) =>
-        await PeerProcess.StartAsync(fabric, cid, args, waitForReady, ct);
+    public async Task<IPeer> StartAsync(TestFabric fabric, uint cid, string[] args, bool waitForReady, CancellationToken ct) =>
+        await ProcessPeer.StartAsync(fabric, cid, args, waitForReady, ct);
 
     /// <inheritdoc/>
     /// <remarks>Counts the processes whose environment names this fabric (Linux /proc).</remarks>
-    public Task<int> CountAsync(Fabric fabric, CancellationToken ct)
+    public Task<int> CountAsync(TestFabric fabric, CancellationToken ct)
     {
-        var marker = $"{PeerProgram.FabricVariable}={fabric.Path}";
+        var marker = $"{PeerProgram.FabricVariable}={fabric.Directory}";
         var count = 0;
         foreach (var dir in Directory.EnumerateDirectories("/proc"))
         {

@@ -17,7 +17,7 @@ namespace Integration.Peer;
 /// <item><c>connect PATH SIZE IDENTITY</c>: sends a SIZE-byte payload to PATH, checks the reply came from
 /// IDENTITY and echoes every byte, prints <c>exchanged sent=N received=M</c>; exit code 3 on a mismatch.</item>
 /// <item><c>vsock-listen PORT</c>: listens on the simulator's vmci://*:PORT (PORT may be <c>*</c>) as the
-/// machine of the environment (<see cref="SimNetwork.FromEnvironment"/>), prints <c>ready vmci://CID:PORT</c>,
+/// machine of the environment (<see cref="SimSettings.FromEnvironment"/>), prints <c>ready vmci://CID:PORT</c>,
 /// serves one exchange, prints <c>served received=N sent=M remote-cid=C</c>.</item>
 /// <item><c>vsock-connect CID PORT SIZE IDENTITY</c>: like <c>connect</c>, to vmci://CID:PORT through the simulator.</item>
 /// <item><c>zmq ROLE bind|connect ENDPOINT COUNT [OPTION…]</c>: a ZeroMQ role over vmci:// (see <see cref="ZmqPeer"/>).</item>
@@ -30,10 +30,10 @@ namespace Integration.Peer;
 public static class PeerProgram
 {
     /// <summary>The environment variable holding the peer's VMCI context ID (the simulator's own).</summary>
-    public const string CidVariable = SimNetwork.CidVariable;
+    public const string CidVariable = SimSettings.CidVariable;
 
     /// <summary>The environment variable holding the fabric directory's path (the simulator's own).</summary>
-    public const string FabricVariable = SimFabric.FabricVariable;
+    public const string FabricVariable = SimSettings.FabricVariable;
 
     /// <summary>A peer gives up after this long, so that no peer outlives a broken test.</summary>
     public static readonly TimeSpan Watchdog = TimeSpan.FromSeconds(60);
@@ -101,7 +101,7 @@ public static class PeerProgram
 
     private static async Task<int> VsockListenAsync(string port, CancellationToken ct)
     {
-        var network = SimNetwork.FromEnvironment();
+        var network = SimSettings.FromEnvironment().Join();
         var requested = VmciEndpoint.Parse($"vmci://*:{port}");
         using var listener = network.Listen(new VsockAddress(VmciCid.Any, requested.Port));
         Console.WriteLine($"ready {new VsockAddress(network.LocalCid, listener.LocalAddress.Port)}");
@@ -113,7 +113,7 @@ public static class PeerProgram
 
     private static async Task<int> VsockConnectAsync(VmciEndpoint remote, int size, string identity, CancellationToken ct)
     {
-        var network = SimNetwork.FromEnvironment();
+        var network = SimSettings.FromEnvironment().Join();
         var payload = Exchange.Payload(size);
         using var connection = await network.ConnectAsync(new VsockAddress(remote.Cid, remote.Port), cancellationToken: ct);
         var reply = await Exchange.ExchangeAsync(connection, payload, ct);
@@ -134,7 +134,7 @@ public static class PeerProgram
 
     private static async Task<int> ProbeAsync(VmciEndpoint remote, CancellationToken ct)
     {
-        var network = SimNetwork.FromEnvironment();
+        var network = SimSettings.FromEnvironment().Join();
         string errno;
         try
         {

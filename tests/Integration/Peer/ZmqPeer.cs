@@ -72,7 +72,7 @@ public static class ZmqPeer
 
     private static void Play(string role, bool bind, string endpoint, int count, Dictionary<string, string> options, CancellationToken stop, CancellationToken ct)
     {
-        var network = SimNetwork.FromEnvironment();
+        var network = SimSettings.FromEnvironment().Join();
         var cid = network.LocalCid;
 
         // A role with a COUNT runs until it is done (SIGTERM then only ends "hold"); COUNT 0 runs until SIGTERM.

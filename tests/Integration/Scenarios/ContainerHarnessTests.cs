@@ -1,5 +1,6 @@
 using DotNet.Testcontainers.Configurations;
 using Integration.Harness;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
@@ -11,9 +12,9 @@ public sealed class ContainerHarnessTests(DockerEngine engine)
     [Fact]
     public async Task Container_NetworkNone_OnlyLoopbackInterface()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
+        using var fabric = new TestFabric();
 
         await using var peer = (PeerContainer)await new ContainerPeers(engine).StartAsync(fabric, 7, ["netifs"], waitForReady: false, ct);
         var exit = await peer.WaitForExitAsync(ct);
@@ -23,7 +24,7 @@ public sealed class ContainerHarnessTests(DockerEngine engine)
         Assert.Equal(["netifs lo"], exit.Lines);
         Assert.Equal("none", inspect.HostConfig.NetworkMode);
         Assert.Equal($"{Posix.UserId}:{Posix.GroupId}", inspect.Config.User);
-        Assert.Contains(inspect.Mounts, m => m.Source == fabric.Path && m.Destination == fabric.Path && m.RW);
+        Assert.Contains(inspect.Mounts, m => m.Source == fabric.Directory && m.Destination == fabric.Directory && m.RW);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Integration.Harness;
 using Integration.Peer;
 using Vmci;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
@@ -19,10 +20,10 @@ public abstract class UdsExchangeScenarios
     [Fact]
     public async Task PeerListens_HostConnects_BytesExchangedBothWays()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var path = fabric.SocketPath("peer-3.sock");
+        using var fabric = new TestFabric();
+        var path = Path.Combine(fabric.Directory, "peer-3.sock");
         var payload = Exchange.Payload(PayloadSize);
 
         await using (var peer = await Peers.StartAsync(fabric, 3, ["listen", path], waitForReady: true, ct))
@@ -44,10 +45,10 @@ public abstract class UdsExchangeScenarios
     [Fact]
     public async Task HostListens_PeerConnects_BytesExchangedBothWays()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var path = fabric.SocketPath("host-2.sock");
+        using var fabric = new TestFabric();
+        var path = Path.Combine(fabric.Directory, "host-2.sock");
         var hostIdentity = Exchange.Identity(VmciCid.Host);
         using var listener = Exchange.Listen(path);
 
@@ -70,10 +71,10 @@ public abstract class UdsExchangeScenarios
     [Fact]
     public async Task PeerListens_OtherPeerConnects_BytesExchangedBothWays()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var path = fabric.SocketPath("peer-5.sock");
+        using var fabric = new TestFabric();
+        var path = Path.Combine(fabric.Directory, "peer-5.sock");
         var replySize = Exchange.Reply(Exchange.Payload(PayloadSize), Exchange.Identity(5)).Length;
 
         await using (var server = await Peers.StartAsync(fabric, 5, ["listen", path], waitForReady: true, ct))

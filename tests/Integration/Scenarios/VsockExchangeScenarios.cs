@@ -1,7 +1,7 @@
 using Integration.Harness;
 using Integration.Peer;
 using Vmci;
-using Vmci.Sim;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
@@ -19,16 +19,16 @@ public abstract class VsockExchangeScenarios
     [Fact]
     public async Task PeerListens_HostConnects_BytesExchangedBothWays()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = SimFabric.Open(fabric.Path).Join(VmciCid.Host);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
         var payload = Exchange.Payload(PayloadSize);
 
         await using var peer = await Peers.StartAsync(fabric, 3, ["vsock-listen", "*"], waitForReady: true, ct);
         var listening = ReadyEndpoint(peer);
         Assert.Equal(3u, listening.Cid);
-        Assert.Contains(SimFabric.Open(fabric.Path).Snapshot(), m => m.Cid == 3 && m.Listeners.Any(l => l.Address.Port == listening.Port));
+        Assert.Contains(fabric.Fabric.Snapshot(), m => m.Cid == 3 && m.Listeners.Any(l => l.Address.Port == listening.Port));
 
         using var connection = await host.ConnectAsync(new VsockAddress(listening.Cid, listening.Port), cancellationToken: ct);
         var reply = await Exchange.ExchangeAsync(connection, payload, ct);
@@ -43,10 +43,10 @@ public abstract class VsockExchangeScenarios
     [Fact]
     public async Task HostListens_PeerConnects_PeerCidSeenByHost()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = SimFabric.Open(fabric.Path).Join(VmciCid.Host);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
         using var listener = host.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var port = listener.LocalAddress.Port;
         var hostIdentity = Exchange.Identity(VmciCid.Host);
@@ -66,9 +66,9 @@ public abstract class VsockExchangeScenarios
     [Fact]
     public async Task PeerListens_OtherPeerConnects_BytesExchangedBothWays()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
+        using var fabric = new TestFabric();
         var replySize = Exchange.Reply(Exchange.Payload(PayloadSize), Exchange.Identity(5)).Length;
 
         await using (var server = await Peers.StartAsync(fabric, 5, ["vsock-listen", "*"], waitForReady: true, ct))

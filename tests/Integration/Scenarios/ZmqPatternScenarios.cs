@@ -2,6 +2,7 @@ using Integration.Harness;
 using Integration.Peer;
 using NetMQ.Sockets;
 using Vmci;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 
 namespace Integration.Scenarios;
@@ -23,10 +24,10 @@ public abstract class ZmqPatternScenarios
     [Fact]
     public async Task ReqRep_GuestBinds_EveryHostRequestAnswered()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = HostRole.Network(fabric);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
 
         await using (var guest = await Peers.StartAsync(fabric, 3, ["zmq", "rep", "bind", "vmci://*:*", Arg(Messages), "hold"], waitForReady: true, ct))
         {
@@ -48,10 +49,10 @@ public abstract class ZmqPatternScenarios
     [Fact]
     public async Task ReqRep_HostBinds_EveryGuestRequestAnswered()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = HostRole.Network(fabric);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
         using var rep = HostRole.Start(() => ZmqRoles.Open("rep", host, bind: true, "vmci://*:*"), (s, stop) => ZmqRoles.Echo(s, VmciCid.Host, 0, stop, ct), ct);
         var endpoint = VmciEndpoint.Parse(await rep.Endpoint.WaitAsync(ct));
 
@@ -72,10 +73,10 @@ public abstract class ZmqPatternScenarios
     public async Task PubSub_HostToEightGuests_EveryMessageInEverySubscriber()
     {
         const int subscribers = 8;
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = HostRole.Network(fabric);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
 
         // XPUB_VERBOSE hands the host one subscription per subscriber: once all 8 arrived, every SUB is
         // connected and subscribed, so nothing published afterwards can be lost to a slow joiner.
@@ -101,9 +102,9 @@ public abstract class ZmqPatternScenarios
     [Fact]
     public async Task PushPull_VentilatorWorkerSink_CountsAndSumsAddUp()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
+        using var fabric = new TestFabric();
 
         await using var ventilator = await Peers.StartAsync(fabric, 3, ["zmq", "push", "bind", "vmci://*:*", Arg(Messages), "hold"], waitForReady: true, ct);
         await using var sink = await Peers.StartAsync(fabric, 5, ["zmq", "pull", "bind", "vmci://*:*", Arg(Messages)], waitForReady: true, ct);
@@ -126,9 +127,9 @@ public abstract class ZmqPatternScenarios
     public async Task RouterDealer_ThreeIdentities_RouterSeesAndAnswersEach()
     {
         const int perDealer = 20;
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
+        using var fabric = new TestFabric();
 
         await using var router = await Peers.StartAsync(fabric, 3, ["zmq", "router", "bind", "vmci://*:*", Arg(3 * perDealer), "hold"], waitForReady: true, ct);
         var endpoint = ReadyEndpoint(router).ToString();

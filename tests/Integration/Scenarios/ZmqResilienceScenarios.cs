@@ -2,6 +2,7 @@ using Integration.Harness;
 using Integration.Peer;
 using Vmci;
 using Vmci.Sim;
+using Vmci.TestKit;
 using static Integration.Harness.Scenario;
 using static Integration.Scenarios.ZmqPatternScenarios;
 
@@ -25,10 +26,10 @@ public abstract class ZmqResilienceScenarios
     {
         const int before = 10;
         const int total = 20;
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        var host = HostRole.Network(fabric);
+        using var fabric = new TestFabric();
+        var host = fabric.Host;
         using var rebooted = new SemaphoreSlim(0);
 
         var first = await Peers.StartAsync(fabric, 3, ["zmq", "rep", "bind", "vmci://*:*", "0"], waitForReady: true, ct);
@@ -77,11 +78,11 @@ public abstract class ZmqResilienceScenarios
     [Fact]
     public async Task VmwareTopology_GuestToGuest_RefusedWhileGuestToHostWorks()
     {
-        using var watchdog = Watchdog();
+        using var watchdog = StartWatchdog();
         var ct = watchdog.Token;
-        using var fabric = Fabric.Create();
-        SimFabric.Open(fabric.Path).Topology = SimTopology.Vmware;
-        var host = HostRole.Network(fabric);
+        using var fabric = new TestFabric();
+        fabric.Fabric.Topology = SimTopology.Vmware;
+        var host = fabric.Host;
         using var hostRep = HostRole.Start(() => ZmqRoles.Open("rep", host, bind: true, "vmci://*:*"), (s, stop) => ZmqRoles.Echo(s, VmciCid.Host, 0, stop, ct), ct);
         var hostEndpoint = VmciEndpoint.Parse(await hostRep.Endpoint.WaitAsync(ct));
         using var hostListener = host.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));

@@ -3,19 +3,16 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim.VhostUser;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
 /// <summary>The public surface: options checked once, the socket QEMU connects to, the end of a session, nothing leaked.</summary>
 [SupportedOSPlatform("linux")]
 [Collection(nameof(LeakCollection))]
-public sealed class DeviceLifecycleTests : IDisposable
+public sealed class DeviceLifecycleTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
-    private static CancellationToken Ct => TempFabric.Ct;
+    private CancellationToken Ct => Watchdog.Token;
 
     public static TheoryData<uint, string, int, uint, string> BadOptions => new()
     {
@@ -33,14 +30,14 @@ public sealed class DeviceLifecycleTests : IDisposable
     {
         var options = new VhostUserDeviceOptions
         {
-            Fabric = _fabric.Directory,
+            Fabric = Fabric.Directory,
             Cid = cid,
-            SocketPath = socket.Length == 0 ? "" : Path.Combine(_fabric.Directory, socket),
+            SocketPath = socket.Length == 0 ? "" : Path.Combine(Fabric.Directory, socket),
             MaxConnections = maxConnections,
             BufferSize = bufferSize,
         };
 
-        var e = Sim.ThrowsErrno(Errno.EINVAL, () => _ = new VhostUserDevice(options));
+        var e = VmciAssert.Throws(Errno.EINVAL, () => _ = new VhostUserDevice(options));
 
         Assert.Contains(rule, e.Message, StringComparison.Ordinal);
     }
@@ -48,48 +45,48 @@ public sealed class DeviceLifecycleTests : IDisposable
     [Fact]
     public async Task RunAsync_ListensAtOnce_ServesOneFrontEnd_EndsWhenItCloses()
     {
-        var options = FakeGuestStarter.Options(_fabric, 3);
+        var options = FakeGuestStarter.Options(Fabric, 3);
         await using var device = new VhostUserDevice(options);
 
         var run = device.RunAsync(Ct);
         Assert.True(File.Exists(device.SocketPath));
         using (var qemu = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
-            await qemu.ConnectAsync(new UnixDomainSocketEndPoint(device.SocketPath), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await qemu.ConnectAsync(new UnixDomainSocketEndPoint(device.SocketPath), Ct).AsTask().WaitAsync(Ct);
             var request = new byte[12];
             BinaryPrimitives.WriteUInt32LittleEndian(request, 1); // VHOST_USER_GET_FEATURES
             BinaryPrimitives.WriteUInt32LittleEndian(request.AsSpan(4), 1);
-            await qemu.SendAsync(request, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await qemu.SendAsync(request, SocketFlags.None, Ct).AsTask().WaitAsync(Ct);
             var reply = new byte[20];
             var read = 0;
             while (read < reply.Length)
-                read += await qemu.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+                read += await qemu.ReceiveAsync(reply.AsMemory(read), SocketFlags.None, Ct).AsTask().WaitAsync(Ct);
             Assert.Equal((1UL << 32) | (1UL << 30), BinaryPrimitives.ReadUInt64LittleEndian(reply.AsSpan(12)));
             Assert.False(File.Exists(device.SocketPath)); // one front-end per device: nobody else can connect
         }
-        await run.WaitAsync(TempFabric.Watchdog, Ct);
+        await run.WaitAsync(Ct);
         Assert.False(File.Exists(device.Gateway!.Path));
     }
 
     [Fact]
     public async Task RunAsync_LiveSocketAtThePath_ThrowsEaddrinuse_AndReleasesTheCid()
     {
-        var options = FakeGuestStarter.Options(_fabric, 3);
+        var options = FakeGuestStarter.Options(Fabric, 3);
         using var squatter = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         squatter.Bind(new UnixDomainSocketEndPoint(options.SocketPath));
         squatter.Listen(1);
         await using var device = new VhostUserDevice(options);
 
-        var e = Sim.ThrowsErrno(Errno.EADDRINUSE, () => device.RunAsync(Ct));
+        var e = VmciAssert.Throws(Errno.EADDRINUSE, () => device.RunAsync(Ct));
 
         Assert.Contains("a live socket holds the path", e.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(_fabric.Directory, "3", "gateway")));
+        Assert.False(File.Exists(Path.Combine(Fabric.Directory, "3", "gateway")));
     }
 
     [Fact]
     public async Task RunAsync_StaleSocketFile_IsReplaced()
     {
-        var options = FakeGuestStarter.Options(_fabric, 3);
+        var options = FakeGuestStarter.Options(Fabric, 3);
         using (var old = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
         {
             old.Bind(new UnixDomainSocketEndPoint(options.SocketPath + ".tmp"));
@@ -99,9 +96,9 @@ public sealed class DeviceLifecycleTests : IDisposable
 
         using var stop = new CancellationTokenSource();
         var run = device.RunAsync(stop.Token);
-        await stop.CancelAsync().WaitAsync(TempFabric.Watchdog, Ct);
+        await stop.CancelAsync().WaitAsync(Ct);
 
-        await run.WaitAsync(TempFabric.Watchdog, Ct);
+        await run.WaitAsync(Ct);
     }
 
     [Fact]
@@ -110,12 +107,12 @@ public sealed class DeviceLifecycleTests : IDisposable
         Assert.SkipUnless(OperatingSystem.IsLinux(), "/proc/self/fd is Linux's");
         await CycleAsync(); // warm-up: the runtime opens its own descriptors once
         var fds = DeviceFds();
-        var entries = _fabric.Entries();
+        var entries = Fabric.Entries();
 
         for (var i = 0; i < 5; i++)
             await CycleAsync();
 
-        Assert.Equal(entries, _fabric.Entries());
+        Assert.Equal(entries, Fabric.Entries());
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (DeviceFds().Length > fds.Length && DateTime.UtcNow < deadline)
             await Task.Delay(20, Ct); // sockets of finished handshakes close asynchronously
@@ -129,19 +126,19 @@ public sealed class DeviceLifecycleTests : IDisposable
 
     private async Task CycleAsync()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             for (var i = 0; i < 4; i++)
             {
                 var accept = listener.AcceptAsync(Ct).AsTask();
                 await guest.ConnectAsync((uint)(40000 + i), host);
-                using (var server = await accept.WaitAsync(TempFabric.Watchdog, Ct))
+                using (var server = await accept.WaitAsync(Ct))
                 {
                     guest.Write((uint)(40000 + i), host, "data"u8);
-                    await Sim.ReadExactlyAsync(server, 4);
+                    await server.ReadExactlyAsync(4, Ct);
                 }
                 await guest.ExpectAsync(Vmci.Sim.VhostUser.Internal.VsockOp.Shutdown);
                 if (i % 2 == 0)
@@ -154,18 +151,18 @@ public sealed class DeviceLifecycleTests : IDisposable
                     await guest.ExpectAsync(Vmci.Sim.VhostUser.Internal.VsockOp.Reset);
                 }
             }
-            var connect = _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
+            var connect = Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
             var (request, _) = await guest.ExpectAsync(Vmci.Sim.VhostUser.Internal.VsockOp.Request);
             guest.Send(Vmci.Sim.VhostUser.Internal.VsockOp.Response, 5000, new VsockAddress(2, request.SourcePort));
-            using (await connect.WaitAsync(TempFabric.Watchdog, Ct))
+            using (await connect.WaitAsync(Ct))
             {
             }
             // A broken queue at the end: the device stops and must release everything all the same.
             guest.Tx.Publish(999);
             guest.Tx.Notify();
             await guest.FailureAsync();
-            Assert.True(guest.Device.Core!.Thread.Join(TempFabric.Watchdog));
-            Assert.True(guest.Device.Gateway!.AcceptThread.Join(TempFabric.Watchdog));
+            Assert.True(guest.Device.Core!.Thread.Join(Watchdog.Remaining));
+            Assert.True(guest.Device.Gateway!.AcceptThread.Join(Watchdog.Remaining));
         }
     }
 

@@ -2,28 +2,25 @@ using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim;
 using Vmci.Sim.VhostUser.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
 /// <summary>The fabric's rules hold for a real guest's connections: topology, faults, one owner per CID.</summary>
 [SupportedOSPlatform("linux")]
-public sealed class FabricRulesTests : IDisposable
+public sealed class FabricRulesTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
-    private static CancellationToken Ct => TempFabric.Ct;
+    private CancellationToken Ct => Watchdog.Token;
 
     [Fact]
     public async Task VmwareTopology_GuestToGuest_Rst_GuestToHost_Allowed()
     {
-        _fabric.Fabric.Topology = SimTopology.Vmware;
-        var guest = FakeGuest.Create(_fabric);
+        Fabric.Fabric.Topology = SimTopology.Vmware;
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var other = _fabric.Join(4).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            using var host = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var other = Fabric.Machine(4).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var host = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
 
             guest.Send(VsockOp.Request, 40000, new VsockAddress(4, other.LocalAddress.Port));
             await guest.ExpectAsync(VsockOp.Reset);
@@ -31,16 +28,16 @@ public sealed class FabricRulesTests : IDisposable
 
             Assert.Contains(guest.Log, l => l.Contains("ENETUNREACH", StringComparison.Ordinal) && l.Contains("vmware topology", StringComparison.Ordinal));
             // And the other way: a simulated guest cannot reach the real one.
-            await Sim.ThrowsErrnoAsync(Errno.ENETUNREACH, () => _fabric.Join(4).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ENETUNREACH, () => Fabric.Machine(4).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
         }
     }
 
     [Fact]
     public async Task VmwareTopology_TwoRealGuests_CannotConnect()
     {
-        _fabric.Fabric.Topology = SimTopology.Vmware;
-        var guest3 = FakeGuest.Create(_fabric, cid: 3);
-        var guest4 = FakeGuest.Create(_fabric, cid: 4);
+        Fabric.Fabric.Topology = SimTopology.Vmware;
+        var guest3 = FakeGuest.Create(Fabric, cid: 3);
+        var guest4 = FakeGuest.Create(Fabric, cid: 4);
         await using (guest3)
         await using (guest4)
         {
@@ -54,16 +51,16 @@ public sealed class FabricRulesTests : IDisposable
     [Fact]
     public async Task RefuseFault_GuestRequestGetsRst_AndConnectorsToTheGuestGetEconnreset()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var host = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 2));
-            _fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 3));
+            using var host = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            Fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 2));
+            Fabric.Fabric.Faults.Add(new SimFault(SimFaultKind.Refuse, 3));
 
             guest.Send(VsockOp.Request, 40000, new VsockAddress(2, host.LocalAddress.Port));
             await guest.ExpectAsync(VsockOp.Reset);
-            await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
 
             Assert.Contains(guest.Log, l => l.Contains("simulator fault refuse", StringComparison.Ordinal));
         }
@@ -72,53 +69,53 @@ public sealed class FabricRulesTests : IDisposable
     [Fact]
     public async Task ResetFault_GuestGetsRst_HostGetsEconnreset()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var accept = listener.AcceptAsync(Ct).AsTask();
             await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
 
-            _fabric.Fabric.Faults.Reset(3);
+            Fabric.Fabric.Faults.Reset(3);
 
             await guest.ExpectAsync(VsockOp.Reset);
-            await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => Sim.ReceiveAsync(server, new byte[8]));
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => server.ReceiveAsync(new byte[8], Ct).AsTask());
         }
     }
 
     [Fact]
     public async Task Partition_BytesWaitUntilHealed_NothingLost()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             var accept = listener.AcceptAsync(Ct).AsTask();
             await guest.ConnectAsync(40000, host);
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
 
-            _fabric.Fabric.Faults.Partition(3, 2);
+            Fabric.Fabric.Faults.Partition(3, 2);
             var up = GuestSide.Payload(50_000, 5);
             guest.Write(40000, host, up);
             var down = GuestSide.Payload(30_000, 6);
             var sending = server.SendAsync(down, Ct).AsTask();
-            _fabric.Fabric.Faults.Heal(3);
+            Fabric.Fabric.Faults.Heal(3);
 
-            Assert.Equal(up, await Sim.ReadExactlyAsync(server, up.Length));
+            Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
             Assert.Equal(down, await guest.ReadAsync(down.Length));
-            await sending.WaitAsync(TempFabric.Watchdog, Ct);
+            await sending.WaitAsync(Ct);
         }
     }
 
     [Fact]
     public async Task DeviceServedCid_FabricListen_ThrowsEaddrnotavail()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            var e = Sim.ThrowsErrno(Errno.EADDRNOTAVAIL, () => _fabric.Join(3).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any)));
+            var e = VmciAssert.Throws(Errno.EADDRNOTAVAIL, () => Fabric.Machine(3).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any)));
 
             Assert.Contains("served by a vhost-user device", e.Message, StringComparison.Ordinal);
         }
@@ -127,13 +124,13 @@ public sealed class FabricRulesTests : IDisposable
     [Fact]
     public async Task SecondDevice_SameCid_ThrowsEaddrinuse_AtOnce()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            var second = FakeGuestStarter.Options(_fabric, 3);
+            var second = FakeGuestStarter.Options(Fabric, 3);
             await using var device = new Vmci.Sim.VhostUser.VhostUserDevice(second);
 
-            var e = Sim.ThrowsErrno(Errno.EADDRINUSE, () => device.RunAsync(Ct));
+            var e = VmciAssert.Throws(Errno.EADDRINUSE, () => device.RunAsync(Ct));
 
             Assert.Contains("CID 3 is already served by a vhost-user device", e.Message, StringComparison.Ordinal);
         }
@@ -142,11 +139,11 @@ public sealed class FabricRulesTests : IDisposable
     [Fact]
     public async Task NoFrontEndYet_ConnectToTheGuest_Econnreset()
     {
-        var options = FakeGuestStarter.Options(_fabric, 3);
+        var options = FakeGuestStarter.Options(Fabric, 3);
         await using var device = new Vmci.Sim.VhostUser.VhostUserDevice(options);
         var run = device.RunAsync(Ct);
 
-        var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
+        var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask());
 
         Assert.False(run.IsCompleted);
         _ = e;
@@ -156,7 +153,7 @@ public sealed class FabricRulesTests : IDisposable
 /// <summary>Options for a device on a temporary fabric.</summary>
 internal static class FakeGuestStarter
 {
-    public static Vmci.Sim.VhostUser.VhostUserDeviceOptions Options(TempFabric fabric, uint cid) => new()
+    public static Vmci.Sim.VhostUser.VhostUserDeviceOptions Options(TestFabric fabric, uint cid) => new()
     {
         Fabric = fabric.Directory,
         Cid = cid,

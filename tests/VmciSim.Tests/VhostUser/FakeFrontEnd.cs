@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using Vmci.Sim.VhostUser.Internal;
 using Vmci.Sim.VhostUser.Linux;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
@@ -57,7 +58,7 @@ internal sealed class FakeFrontEnd : IDisposable
     /// <summary>True when the device closed its end (reads end of stream).</summary>
     public bool DeviceClosed()
     {
-        if (NativeIo.WaitFor(_socket, 1, (int)TempFabric.Watchdog.TotalMilliseconds) <= 0)
+        if (NativeIo.WaitFor(_socket, 1, (int)Watchdog.DefaultTimeout.TotalMilliseconds) <= 0)
             return false;
         Span<byte> one = stackalloc byte[1];
         var files = new List<FileDescriptor>();
@@ -191,7 +192,7 @@ internal sealed class FakeFrontEnd : IDisposable
         var done = 0;
         while (done < buffer.Length)
         {
-            Assert.True(NativeIo.WaitFor(_socket, 1, (int)TempFabric.Watchdog.TotalMilliseconds) > 0, "no reply from the device within the watchdog");
+            Assert.True(NativeIo.WaitFor(_socket, 1, (int)Watchdog.DefaultTimeout.TotalMilliseconds) > 0, "no reply from the device within the watchdog");
             var n = NativeIo.ReceiveWithDescriptors(_socket, buffer[done..], files, 0, out _);
             Assert.True(n > 0, $"the device closed the socket or failed ({n}) before replying");
             done += (int)n;

@@ -3,6 +3,7 @@ using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim.VhostUser;
 using Vmci.Sim.VhostUser.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
@@ -21,7 +22,7 @@ internal sealed class FakeGuest : IAsyncDisposable
     private readonly Dictionary<ushort, ulong> _txInFlight = [];
     private readonly Dictionary<ushort, (ulong Header, ulong Data, uint DataSize)> _rxBuffers = [];
 
-    private FakeGuest(TempFabric fabric, uint cid, VhostUserDevice device, ConcurrentQueue<string> log)
+    private FakeGuest(TestFabric fabric, uint cid, VhostUserDevice device, ConcurrentQueue<string> log)
     {
         Fabric = fabric;
         Cid = cid;
@@ -33,7 +34,7 @@ internal sealed class FakeGuest : IAsyncDisposable
             _txSlots.Enqueue(Memory.AllocateBuffer(VsockHeader.Size + VsockHeader.MaxPayload));
     }
 
-    public TempFabric Fabric { get; }
+    public TestFabric Fabric { get; }
 
     public uint Cid { get; }
 
@@ -47,6 +48,9 @@ internal sealed class FakeGuest : IAsyncDisposable
 
     public FakeFrontEnd FrontEnd { get; } = new();
 
+    /// <summary>Bounds every wait of this guest (the device's run is cancelled when it expires).</summary>
+    public Watchdog Watchdog { get; } = Watchdog.Start(TestContext.Current.CancellationToken);
+
     /// <summary>RunAsync's task: completes when the session ends, faults with a device error.</summary>
     public Task Run { get; private set; } = Task.CompletedTask;
 
@@ -57,7 +61,7 @@ internal sealed class FakeGuest : IAsyncDisposable
     /// Starts a device for CID <paramref name="cid"/> on <paramref name="fabric"/>, serving this fake; with
     /// <paramref name="start"/> it also runs QEMU's negotiation and posts <paramref name="rxBuffers"/> RX buffers.
     /// </summary>
-    public static FakeGuest Create(TempFabric fabric, uint cid = 3, Action<VhostUserDeviceOptions>? configure = null, bool start = true, int rxBuffers = 32)
+    public static FakeGuest Create(TestFabric fabric, uint cid = 3, Action<VhostUserDeviceOptions>? configure = null, bool start = true, int rxBuffers = 32)
     {
         var log = new ConcurrentQueue<string>();
         var options = new VhostUserDeviceOptions
@@ -69,7 +73,7 @@ internal sealed class FakeGuest : IAsyncDisposable
         };
         configure?.Invoke(options);
         var guest = new FakeGuest(fabric, cid, new VhostUserDevice(options), log);
-        guest.Run = guest.Device.RunAsync(guest.FrontEnd.DeviceEnd, TempFabric.Ct);
+        guest.Run = guest.Device.RunAsync(guest.FrontEnd.DeviceEnd, guest.Watchdog.Token);
         if (start)
         {
             Assert.Equal(cid, guest.FrontEnd.Start(guest.Memory, guest.Rx, guest.Tx));
@@ -131,7 +135,7 @@ internal sealed class FakeGuest : IAsyncDisposable
         ushort head;
         uint written;
         while (!Rx.TryTakeUsed(out head, out written))
-            await Rx.WaitUsedAsync(TempFabric.Ct);
+            await Rx.WaitUsedAsync(Watchdog.Token);
         var (header, data, size) = _rxBuffers[head];
         _rxBuffers.Remove(head);
         Assert.True(written >= VsockHeader.Size, $"the device wrote {written} bytes, less than a header");
@@ -155,7 +159,7 @@ internal sealed class FakeGuest : IAsyncDisposable
     /// <summary>Waits for the device to stop with an error and returns it.</summary>
     public async Task<VmciException> FailureAsync()
     {
-        var e = await Assert.ThrowsAsync<VmciException>(() => Run.WaitAsync(TempFabric.Watchdog, TempFabric.Ct));
+        var e = await Assert.ThrowsAsync<VmciException>(() => Watchdog.Guard(Run));
         return e;
     }
 
@@ -164,13 +168,14 @@ internal sealed class FakeGuest : IAsyncDisposable
         FrontEnd.Close();
         try
         {
-            await Run.WaitAsync(TempFabric.Watchdog);
+            await Run.WaitAsync(Watchdog.DefaultTimeout);
         }
         catch (VmciException)
         {
             // Asserted by the test that caused it.
         }
-        await Device.DisposeAsync().AsTask().WaitAsync(TempFabric.Watchdog);
+        await Device.DisposeAsync().AsTask().WaitAsync(Watchdog.DefaultTimeout);
+        Watchdog.Dispose();
         FrontEnd.Dispose();
         Rx.Dispose();
         Tx.Dispose();
@@ -189,7 +194,7 @@ internal sealed class FakeGuest : IAsyncDisposable
             }
             if (_txSlots.Count > 0 && Tx.FreeDescriptors >= 2)
                 return _txSlots.Dequeue();
-            Tx.WaitUsedAsync(TempFabric.Ct).GetAwaiter().GetResult();
+            Tx.WaitUsedAsync(Watchdog.Token).GetAwaiter().GetResult();
         }
     }
 }

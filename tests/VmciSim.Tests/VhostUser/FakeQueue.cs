@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Vmci.Sim.VhostUser.Linux;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
@@ -123,7 +124,7 @@ internal sealed class FakeQueue : IDisposable
     /// <summary>Waits (on the call eventfd, up to the watchdog) until the device has returned a buffer not yet taken.</summary>
     public async Task WaitUsedAsync(CancellationToken ct)
     {
-        var deadline = DateTime.UtcNow + TempFabric.Watchdog;
+        var deadline = DateTime.UtcNow + Watchdog.DefaultTimeout;
         while (UsedIndex == _lastUsed)
         {
             ct.ThrowIfCancellationRequested();

@@ -2,6 +2,7 @@ using System.Net.Sockets;
 using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim.VhostUser.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
@@ -12,13 +13,9 @@ namespace VmciSim.Tests.VhostUser;
 /// connection only; floods stay within fixed bounds.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class HostileGuestTests : IDisposable
+public sealed class HostileGuestTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
-    private static CancellationToken Ct => TempFabric.Ct;
+    private CancellationToken Ct => Watchdog.Token;
 
     public static TheoryData<string, string> BrokenQueues => new()
     {
@@ -39,7 +36,7 @@ public sealed class HostileGuestTests : IDisposable
     [MemberData(nameof(BrokenQueues))]
     public async Task BrokenQueue_StopsTheDevice_NamingTheRule(string which, string rule)
     {
-        var guest = FakeGuest.Create(_fabric, rxBuffers: which is "rx-readable" or "short-rx" ? 0 : 4);
+        var guest = FakeGuest.Create(Fabric, rxBuffers: which is "rx-readable" or "short-rx" ? 0 : 4);
         await using (guest)
         {
             var tx = guest.Tx;
@@ -108,19 +105,19 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task BrokenQueue_WithLiveConnections_ClosesTheirFabricEnds()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var accept = listener.AcceptAsync(Ct).AsTask();
             await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
 
             guest.Tx.Publish(200);
             guest.Tx.Notify();
             await guest.FailureAsync();
 
-            Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
         }
     }
 
@@ -139,7 +136,7 @@ public sealed class HostileGuestTests : IDisposable
     [MemberData(nameof(BogusPackets))]
     public async Task BogusPacket_WithoutConnection_AnsweredWithRst_DeviceCarriesOn(string which, string rule)
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             var to = new VsockAddress(2, 9);
@@ -169,25 +166,25 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task BogusPacket_OnAConnection_ResetsItOnly()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             var accept = listener.AcceptAsync(Ct).AsTask();
             await guest.ConnectAsync(40000, host);
-            using var victim = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var victim = await accept.WaitAsync(Ct);
             accept = listener.AcceptAsync(Ct).AsTask();
             await guest.ConnectAsync(40001, host);
-            using var bystander = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var bystander = await accept.WaitAsync(Ct);
 
             var lying = guest.Packet(VsockOp.ReadWrite, 40000, host, length: 70_000);
             guest.Send(lying, new byte[100]);
 
             await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal(0, await Sim.ReceiveAsync(victim, new byte[8]));
+            Assert.Equal(0, await victim.ReceiveAsync(new byte[8], Ct).AsTask());
             guest.Write(40001, host, "fine"u8);
-            Assert.Equal("fine"u8.ToArray(), await Sim.ReadExactlyAsync(bystander, 4));
+            Assert.Equal("fine"u8.ToArray(), await bystander.ReadExactlyAsync(4, Ct));
             Assert.Contains(guest.Log, l => l.Contains("len 70000 is larger than the 100 payload bytes", StringComparison.Ordinal));
         }
     }
@@ -195,20 +192,20 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task CreditViolation_ResetsTheConnection()
     {
-        var guest = FakeGuest.Create(_fabric, configure: o => o.BufferSize = 4096);
+        var guest = FakeGuest.Create(Fabric, configure: o => o.BufferSize = 4096);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             var accept = listener.AcceptAsync(Ct).AsTask();
             var response = await guest.ConnectAsync(40000, host);
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
             Assert.Equal(4096u, response.BufferAllocation);
 
             guest.Write(40000, host, new byte[5000], packet: 5000);
 
             await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
             Assert.Contains(guest.Log, l => l.Contains("credit violation: 5000 bytes sent with 0 unforwarded, beyond the 4096-byte buf_alloc", StringComparison.Ordinal));
         }
     }
@@ -216,10 +213,10 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task ConnectionCap_ExtraRequestsGetRst()
     {
-        var guest = FakeGuest.Create(_fabric, configure: o => o.MaxConnections = 2);
+        var guest = FakeGuest.Create(Fabric, configure: o => o.MaxConnections = 2);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             await guest.ConnectAsync(40000, host);
             await guest.ConnectAsync(40001, host);
@@ -230,14 +227,14 @@ public sealed class HostileGuestTests : IDisposable
             Assert.Equal(40002u, rst.DestinationPort);
             Assert.Contains(guest.Log, l => l.Contains("the guest has 2 connections (the per-guest cap)", StringComparison.Ordinal));
             // Inbound connections count too.
-            await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => _fabric.Join(2).ConnectAsync(new VsockAddress(3, 7000), null, Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 7000), null, Ct).AsTask());
         }
     }
 
     [Fact]
     public async Task RstFlood_WithoutRxBuffers_StaysBounded()
     {
-        var guest = FakeGuest.Create(_fabric, rxBuffers: 0);
+        var guest = FakeGuest.Create(Fabric, rxBuffers: 0);
         await using (guest)
         {
             const int packets = 1200;
@@ -257,10 +254,10 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task RequestFlood_BeyondTheCap_AllRefused_TableStaysAtTheCap()
     {
-        var guest = FakeGuest.Create(_fabric, configure: o => o.MaxConnections = 16, rxBuffers: 64);
+        var guest = FakeGuest.Create(Fabric, configure: o => o.MaxConnections = 16, rxBuffers: 64);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             for (var i = 0; i < 48; i++)
                 guest.Send(VsockOp.Request, (uint)(20_000 + i), host);
@@ -283,13 +280,13 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task GuestNeverAnswers_ConnectorGetsEtimedout_GuestGetsRst()
     {
-        var guest = FakeGuest.Create(_fabric, configure: o => o.AcceptTimeout = TimeSpan.FromMilliseconds(300));
+        var guest = FakeGuest.Create(Fabric, configure: o => o.AcceptTimeout = TimeSpan.FromMilliseconds(300));
         await using (guest)
         {
-            var connect = _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(20) }, Ct).AsTask();
+            var connect = Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), new VsockOptions { ConnectTimeout = TimeSpan.FromSeconds(20) }, Ct).AsTask();
             await guest.ExpectAsync(VsockOp.Request);
 
-            await Sim.ThrowsErrnoAsync(Errno.ETIMEDOUT, () => connect);
+            await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => connect);
             var (rst, _) = await guest.ExpectAsync(VsockOp.Reset);
             Assert.Equal(5000u, rst.DestinationPort);
         }
@@ -298,30 +295,30 @@ public sealed class HostileGuestTests : IDisposable
     [Fact]
     public async Task GatewayGarbage_Refused_DeviceKeepsServing()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             using (var raw = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
-                await raw.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
-                await raw.SendAsync("GARBAGE\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+                await raw.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(Ct);
+                await raw.SendAsync("GARBAGE\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(Ct);
                 var reply = new byte[7];
-                Assert.Equal(7, await raw.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct));
+                Assert.Equal(7, await raw.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(Ct));
                 Assert.Equal("ER 022\n"u8.ToArray(), reply);
             }
             using (var wrongCid = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
             {
-                await wrongCid.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
-                await wrongCid.SendAsync("VMCI1 2 1000 4 5000\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+                await wrongCid.ConnectAsync(new UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(Ct);
+                await wrongCid.SendAsync("VMCI1 2 1000 4 5000\n"u8.ToArray(), SocketFlags.None, Ct).AsTask().WaitAsync(Ct);
                 var reply = new byte[7];
-                Assert.Equal(7, await wrongCid.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct));
+                Assert.Equal(7, await wrongCid.ReceiveAsync(reply, SocketFlags.None, Ct).AsTask().WaitAsync(Ct));
                 Assert.Equal("ER 104\n"u8.ToArray(), reply);
             }
 
-            var connect = _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
+            var connect = Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
             var (request, _) = await guest.ExpectAsync(VsockOp.Request);
             guest.Send(VsockOp.Response, 5000, new VsockAddress(2, request.SourcePort));
-            using var client = await connect.WaitAsync(TempFabric.Watchdog, Ct);
+            using var client = await connect.WaitAsync(Ct);
         }
     }
 }

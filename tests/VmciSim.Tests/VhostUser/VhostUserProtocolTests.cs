@@ -3,21 +3,18 @@ using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim.VhostUser.Internal;
 using Vmci.Sim.VhostUser.Linux;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
 /// <summary>The vhost-user control plane against a fake QEMU: every message QEMU 7.2 sends, and front-ends that break the rules.</summary>
 [SupportedOSPlatform("linux")]
-public sealed class VhostUserProtocolTests : IDisposable
+public sealed class VhostUserProtocolTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
     [Fact]
     public async Task Start_AsQemu72_AnswersEveryMessageAndServesTheRings()
     {
-        var guest = FakeGuest.Create(_fabric, cid: 7, start: false);
+        var guest = FakeGuest.Create(Fabric, cid: 7, start: false);
         await using (guest)
         {
             var cid = guest.FrontEnd.Start(guest.Memory, guest.Rx, guest.Tx);
@@ -48,7 +45,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task GetConfig_PartOfTheSpace_ReadsTheCidBytesAndZerosPastIt()
     {
-        var guest = FakeGuest.Create(_fabric, cid: 0x01020304, start: false);
+        var guest = FakeGuest.Create(Fabric, cid: 0x01020304, start: false);
         await using (guest)
         {
             Assert.Equal(new byte[] { 0x02, 0x01, 0, 0 }, guest.FrontEnd.GetConfig(2, 4));
@@ -59,7 +56,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task FrontEndCloses_DeviceEndsCleanly_GatewayGoneAndThreadEnded()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             var gateway = guest.Device.Gateway!;
@@ -67,11 +64,11 @@ public sealed class VhostUserProtocolTests : IDisposable
             Assert.True(File.Exists(gateway.Path));
 
             guest.FrontEnd.Close();
-            await guest.Run.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+            await guest.Watchdog.Guard(guest.Run);
 
             Assert.False(File.Exists(gateway.Path));
-            Assert.True(thread.Join(TempFabric.Watchdog));
-            Assert.True(gateway.AcceptThread.Join(TempFabric.Watchdog));
+            Assert.True(thread.Join(Watchdog.Remaining));
+            Assert.True(gateway.AcceptThread.Join(Watchdog.Remaining));
         }
     }
 
@@ -79,11 +76,11 @@ public sealed class VhostUserProtocolTests : IDisposable
     public async Task Cancel_StopsTheDeviceWithoutError()
     {
         using var cts = new CancellationTokenSource();
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             await guest.Device.DisposeAsync();
-            await guest.Run.WaitAsync(TempFabric.Watchdog, TempFabric.Ct);
+            await guest.Watchdog.Guard(guest.Run);
             Assert.True(guest.FrontEnd.DeviceClosed());
         }
     }
@@ -91,7 +88,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task NoProtocolFeatures_RingsStartEnabledAtTheirKick()
     {
-        var guest = FakeGuest.Create(_fabric, start: false);
+        var guest = FakeGuest.Create(Fabric, start: false);
         await using (guest)
         {
             guest.FrontEnd.Start(guest.Memory, guest.Rx, guest.Tx, protocolFeatures: false);
@@ -104,7 +101,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task SetMemTable_Again_RemapsTheRings()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             guest.FrontEnd.SetMemTable(guest.Memory);
@@ -116,7 +113,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task ResetOwner_StopsTheRings_ThenTheyCanBeSetUpAgain()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             guest.FrontEnd.Send(VhostUserRequest.ResetOwner, []);
@@ -162,7 +159,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [MemberData(nameof(BrokenMessages))]
     public async Task BrokenMessage_StopsTheDevice_NamingTheRule(string which, string rule)
     {
-        var guest = FakeGuest.Create(_fabric, start: false);
+        var guest = FakeGuest.Create(Fabric, start: false);
         await using (guest)
         {
             var f = guest.FrontEnd;
@@ -211,7 +208,7 @@ public sealed class VhostUserProtocolTests : IDisposable
     [Fact]
     public async Task MessageCutShort_StopsTheDevice_AfterItsTimeout()
     {
-        var guest = FakeGuest.Create(_fabric, start: false);
+        var guest = FakeGuest.Create(Fabric, start: false);
         await using (guest)
         {
             guest.FrontEnd.SendRaw(Header(VhostUserRequest.SetVringNum, 8)); // no payload follows

@@ -1,6 +1,7 @@
 using System.Runtime.Versioning;
 using Vmci;
 using Vmci.Sim.VhostUser.Internal;
+using Vmci.TestKit;
 
 namespace VmciSim.Tests.VhostUser;
 
@@ -10,23 +11,19 @@ namespace VmciSim.Tests.VhostUser;
 /// SHUTDOWN flag, reset, credit update and request.
 /// </summary>
 [SupportedOSPlatform("linux")]
-public sealed class VsockStreamTests : IDisposable
+public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.CancellationToken)
 {
-    private readonly TempFabric _fabric = new();
-
-    public void Dispose() => _fabric.Dispose();
-
-    private static CancellationToken Ct => TempFabric.Ct;
+    private CancellationToken Ct => Watchdog.Token;
 
     /// <summary>A guest connection to a host listener: (guest, the host's accepted end, the host address).</summary>
     private async Task<(FakeGuest Guest, IVsockConnection Server, VsockAddress Host)> GuestToHostAsync(uint guestPort = 40000, Action<Vmci.Sim.VhostUser.VhostUserDeviceOptions>? configure = null)
     {
-        var guest = FakeGuest.Create(_fabric, configure: configure);
-        var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var guest = FakeGuest.Create(Fabric, configure: configure);
+        var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
         var host = new VsockAddress(2, listener.LocalAddress.Port);
         var accept = listener.AcceptAsync(Ct).AsTask();
         await guest.ConnectAsync(guestPort, host);
-        var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+        var server = await accept.WaitAsync(Ct);
         listener.Dispose();
         return (guest, server, host);
     }
@@ -34,14 +31,14 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task GuestConnect_ToHostListener_AcceptSeesTheGuestsCidAndPort()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var accept = listener.AcceptAsync(Ct).AsTask();
 
             var response = await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
 
             Assert.Equal(new VsockAddress(3, 40000), server.RemoteAddress);
             Assert.Equal((2UL, listener.LocalAddress.Port, 3UL, 40000u), (response.SourceCid, response.SourcePort, response.DestinationCid, response.DestinationPort));
@@ -60,8 +57,8 @@ public sealed class VsockStreamTests : IDisposable
             var down = GuestSide.Payload(150_000, 2);
 
             guest.Write(40000, host, up);
-            Assert.Equal(up, await Sim.ReadExactlyAsync(server, up.Length));
-            await server.SendAsync(down, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
+            await server.SendAsync(down, Ct).AsTask().WaitAsync(Ct);
             Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
         }
     }
@@ -80,46 +77,46 @@ public sealed class VsockStreamTests : IDisposable
             var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
             Assert.True(update.ForwardCount < data.Length, "the Unix socket took everything: nothing waited");
 
-            Assert.Equal(data, await Sim.ReadExactlyAsync(server, data.Length));
+            Assert.Equal(data, await server.ReadExactlyAsync(data.Length, Ct));
         }
     }
 
     [Fact]
     public async Task HostConnect_ToGuestPort_GuestSeesTheHostsAddress_AndBothEndsTalk()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            var host = _fabric.Join(2);
+            var host = Fabric.Machine(2);
             var connect = host.ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
 
             var (request, _) = await guest.ExpectAsync(VsockOp.Request);
             Assert.Equal((2UL, 3UL, 5000u), (request.SourceCid, request.DestinationCid, request.DestinationPort));
             var peer = new VsockAddress(2, request.SourcePort);
             guest.Send(VsockOp.Response, 5000, peer);
-            using var client = await connect.WaitAsync(TempFabric.Watchdog, Ct);
+            using var client = await connect.WaitAsync(Ct);
 
             Assert.Equal(new VsockAddress(3, 5000), client.RemoteAddress);
             Assert.Equal(request.SourcePort, client.LocalAddress.Port);
-            await client.SendAsync("ping"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await client.SendAsync("ping"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
             Assert.Equal("ping"u8.ToArray(), await guest.ReadAsync(4));
             guest.Write(5000, peer, "pong"u8);
-            Assert.Equal("pong"u8.ToArray(), await Sim.ReadExactlyAsync(client, 4));
+            Assert.Equal("pong"u8.ToArray(), await client.ReadExactlyAsync(4, Ct));
         }
     }
 
     [Fact]
     public async Task HostConnect_GuestAnswersRst_ConnectFailsWithEconnreset()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            var connect = _fabric.Join(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
+            var connect = Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
             var (request, _) = await guest.ExpectAsync(VsockOp.Request);
 
             guest.Send(VsockOp.Reset, 5000, new VsockAddress(2, request.SourcePort));
 
-            var e = await Sim.ThrowsErrnoAsync(Errno.ECONNRESET, () => connect);
+            var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => connect);
             Assert.Contains("nobody listens on port 5000 of CID 3", e.Message, StringComparison.Ordinal);
         }
     }
@@ -127,10 +124,10 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task GuestConnect_NobodyListens_GuestGetsRst()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            _fabric.Join(2);
+            Fabric.Machine(2);
             guest.Send(VsockOp.Request, 40000, new VsockAddress(2, 7));
 
             var (rst, _) = await guest.ExpectAsync(VsockOp.Reset);
@@ -150,9 +147,9 @@ public sealed class VsockStreamTests : IDisposable
             guest.Write(40000, host, "last"u8);
             guest.Send(VsockOp.Shutdown, 40000, host, flags: 2);
 
-            Assert.Equal("last"u8.ToArray(), await Sim.ReadExactlyAsync(server, 4));
-            Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
-            await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            Assert.Equal("last"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
             Assert.Equal("reply"u8.ToArray(), await guest.ReadAsync(5));
         }
     }
@@ -164,14 +161,14 @@ public sealed class VsockStreamTests : IDisposable
         await using (guest)
         using (server)
         {
-            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
             server.ShutdownSend();
 
             Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
             var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
             Assert.Equal(2u, shutdown.Flags); // VIRTIO_VSOCK_SHUTDOWN_SEND only: the guest may still write
             guest.Write(40000, host, "still here"u8);
-            Assert.Equal("still here"u8.ToArray(), await Sim.ReadExactlyAsync(server, 10));
+            Assert.Equal("still here"u8.ToArray(), await server.ReadExactlyAsync(10, Ct));
         }
     }
 
@@ -181,7 +178,7 @@ public sealed class VsockStreamTests : IDisposable
         var (guest, server, host) = await GuestToHostAsync();
         await using (guest)
         {
-            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
             server.Dispose();
 
             Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
@@ -204,9 +201,9 @@ public sealed class VsockStreamTests : IDisposable
             guest.Send(VsockOp.Shutdown, 40000, host, flags: 3);
 
             await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal("done"u8.ToArray(), await Sim.ReadExactlyAsync(server, 4));
-            Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
-            await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
+            Assert.Equal("done"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
         }
     }
 
@@ -222,7 +219,7 @@ public sealed class VsockStreamTests : IDisposable
             guest.Send(VsockOp.CreditRequest, 40000, host);
             await guest.ExpectAsync(VsockOp.CreditUpdate);
 
-            await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
         }
     }
 
@@ -235,8 +232,8 @@ public sealed class VsockStreamTests : IDisposable
         {
             guest.Send(VsockOp.Reset, 40000, host);
 
-            Assert.Equal(0, await Sim.ReceiveAsync(server, new byte[8]));
-            await Sim.ThrowsErrnoAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
         }
     }
 
@@ -248,7 +245,7 @@ public sealed class VsockStreamTests : IDisposable
         using (server)
         {
             guest.Write(40000, host, new byte[1000]);
-            await Sim.ReadExactlyAsync(server, 1000);
+            await server.ReadExactlyAsync(1000, Ct);
 
             guest.Send(VsockOp.CreditRequest, 40000, host);
             var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
@@ -267,9 +264,9 @@ public sealed class VsockStreamTests : IDisposable
         {
             var bufferSize = new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize;
             var size = (int)(bufferSize * 3 / 4); // within the credit, beyond the quarter after which the device reports
-            var reading = Sim.ReadExactlyAsync(server, size);
+            var reading = server.ReadExactlyAsync(size, Ct);
             guest.Write(40000, host, new byte[size]);
-            await reading.WaitAsync(TempFabric.Watchdog, Ct);
+            await reading.WaitAsync(Ct);
 
             var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
             Assert.True(update.ForwardCount >= bufferSize / 4, $"fwd_cnt {update.ForwardCount}");
@@ -279,18 +276,18 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task HostSendsMore_ThanGuestCredit_DeviceWaitsForTheGuestsCreditUpdate()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             const uint window = 8192;
-            using var listener = _fabric.Join(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
             var host = new VsockAddress(2, listener.LocalAddress.Port);
             var accept = listener.AcceptAsync(Ct).AsTask();
             guest.Send(VsockOp.Request, 40000, host, bufferAllocation: window);
             await guest.ExpectAsync(VsockOp.Response);
-            using var server = await accept.WaitAsync(TempFabric.Watchdog, Ct);
+            using var server = await accept.WaitAsync(Ct);
             var data = GuestSide.Payload(5 * (int)window, 3);
-            await server.SendAsync(data, Ct).AsTask().WaitAsync(TempFabric.Watchdog, Ct);
+            await server.SendAsync(data, Ct).AsTask().WaitAsync(Ct);
 
             var received = new List<byte>();
             while (received.Count < data.Length)
@@ -309,7 +306,7 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task GuestToItself_ThroughCid1_RequestComesFromCid1_AndBytesFlow()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
@@ -331,7 +328,7 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task GuestToItself_NobodyListens_GuestRstFromCid1_ReachesTheConnector()
     {
-        var guest = FakeGuest.Create(_fabric);
+        var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
             guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
@@ -351,8 +348,8 @@ public sealed class VsockStreamTests : IDisposable
     [Fact]
     public async Task TwoGuests_OneFabric_ConnectToEachOther_WithRealAddresses()
     {
-        var guest3 = FakeGuest.Create(_fabric, cid: 3);
-        var guest4 = FakeGuest.Create(_fabric, cid: 4);
+        var guest3 = FakeGuest.Create(Fabric, cid: 3);
+        var guest4 = FakeGuest.Create(Fabric, cid: 4);
         await using (guest3)
         await using (guest4)
         {
@@ -366,8 +363,8 @@ public sealed class VsockStreamTests : IDisposable
             var data = GuestSide.Payload(300_000, 4);
             var reading = guest4.ReadAsync(data.Length, credit: (6000, new VsockAddress(3, 40000)));
             var writer = Task.Run(() => guest3.WriteWithinCreditAsync(40000, new VsockAddress(4, 6000), data, response.BufferAllocation), Ct);
-            Assert.Equal(data, await reading.WaitAsync(TempFabric.Watchdog, Ct));
-            await writer.WaitAsync(TempFabric.Watchdog, Ct);
+            Assert.Equal(data, await reading.WaitAsync(Ct));
+            await writer.WaitAsync(Ct);
         }
     }
 }

@@ -22,6 +22,9 @@ internal sealed class FaultSet(long version, long nextId, IReadOnlyList<SimFault
         return false;
     }
 
+    /// <summary>A fault that acts on the bytes of the pair (latency, bandwidth, partition, pause) is configured.</summary>
+    public bool ActsOnBytes(uint a, uint b) => IsStalled(a, b) || Latency(a, b) is not null || BytesPerSecond(a, b) > 0;
+
     /// <summary>The largest latency fault of the pair, or null.</summary>
     public SimFault? Latency(uint a, uint b) =>
         Faults.Where(f => f.Kind == SimFaultKind.Latency && f.Matches(a, b)).MaxBy(f => f.LatencyMilliseconds + f.JitterMilliseconds);

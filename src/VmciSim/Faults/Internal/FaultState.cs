@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using Vmci.Sim.Unix;
 
 namespace Vmci.Sim.Internal;
 
@@ -21,7 +22,7 @@ internal sealed class FaultState
     private readonly Lock _gate = new();
     private volatile FaultSet _current = FaultSet.Empty;
     private volatile TaskCompletionSource _changed = NewSignal();
-    private (DateTime Modified, long Length) _seen;
+    private (DateTime Modified, long Inode) _seen;
     private Timer? _poll;
 
     private FaultState(string path)
@@ -42,11 +43,10 @@ internal sealed class FaultState
     /// <summary>Completes at the next change of the fault set.</summary>
     public Task Changed => _changed.Task;
 
-    /// <summary>Re-reads the file when its mtime or length changed (one stat otherwise).</summary>
+    /// <summary>Re-reads the file when its mtime or inode changed (one lstat otherwise: every version is a new file, renamed into place).</summary>
     public FaultSet Refresh()
     {
-        var info = new FileInfo(_path);
-        var stamp = info.Exists ? (info.LastWriteTimeUtc, info.Length) : (DateTime.MinValue, 0L);
+        var stamp = UnixFiles.TryStat(_path, out var status) == 0 ? (status.Modified, (long)status.Inode) : (DateTime.MinValue, 0L);
         if (stamp == _seen)
             return _current;
         FaultSet next;

@@ -40,7 +40,7 @@ internal sealed partial class DeviceCore
             Wait(c, read: true);
             return;
         }
-        Received(c, buffer, read < 0 ? 0 : (int)read, read < 0 ? DeviceErrors.FabricSystem((int)-read, "receive", c.Fabric.RemoteAddress) : null);
+        Received(c, buffer, read < 0 ? 0 : (int)read, read < 0 ? DeviceErrors.FabricSystem((int)-read, VmciOperation.Receive, c.Fabric.RemoteAddress) : null);
     }
 
     private async Task ReceiveAsync(VsockConnection c, byte[] buffer, int size)
@@ -119,7 +119,7 @@ internal sealed partial class DeviceCore
             }
             if (sent < 0)
             {
-                Reset(c, $"the fabric end failed: {DeviceErrors.FabricSystem((int)-sent, "send", c.Fabric.RemoteAddress).Message}");
+                Reset(c, $"the fabric end failed: {DeviceErrors.FabricSystem((int)-sent, VmciOperation.Send, c.Fabric.RemoteAddress).Message}");
                 return;
             }
             chunk.Offset += (int)sent;

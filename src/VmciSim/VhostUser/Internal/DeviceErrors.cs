@@ -1,19 +1,18 @@
 namespace Vmci.Sim.VhostUser.Internal;
 
 /// <summary>
-/// Every error the device raises is made here: the operations are named once, so that a change of
-/// <see cref="VmciError.Create"/> (the operation becoming a closed set) touches this file only.
+/// Every error the device raises is made here, with one of the device's operations of <see cref="VmciOperation"/>.
 /// </summary>
 internal static class DeviceErrors
 {
     /// <summary>Starting the device: binding its sockets, opening its fabric.</summary>
-    private const string StartOperation = "start vhost-user device";
+    private const VmciOperation StartOperation = VmciOperation.StartDevice;
 
     /// <summary>The vhost-user conversation with the front-end (QEMU).</summary>
-    private const string FrontEndOperation = "vhost-user";
+    private const VmciOperation FrontEndOperation = VmciOperation.VhostUser;
 
     /// <summary>The guest's side: virtqueues, descriptors and the memory they point into.</summary>
-    private const string GuestOperation = "virtio-vsock";
+    private const VmciOperation GuestOperation = VmciOperation.VirtioVsock;
 
     /// <summary>The device could not start: <paramref name="detail"/> says why.</summary>
     public static VmciException Start(Errno errno, string endpoint, string detail, Exception? inner = null) =>
@@ -44,7 +43,7 @@ internal static class DeviceErrors
         VmciError.Create(Errno.EIO, GuestOperation, GuestName(cid), $"fabric operation failed: {e.GetType().Name}: {e.Message}", e);
 
     /// <summary>A fabric socket's receive or send failed with <paramref name="errno"/> (its connection is reset).</summary>
-    public static VmciException FabricSystem(int errno, string operation, VsockAddress peer) =>
+    public static VmciException FabricSystem(int errno, VmciOperation operation, VsockAddress peer) =>
         VmciError.FromErrno(errno, operation, peer.ToString());
 
     /// <summary>The name of a guest in messages: <c>guest CID 3</c>.</summary>

@@ -55,7 +55,7 @@ internal sealed class Gateway : IDisposable
     public static Gateway Bind(FabricLayout layout, uint cid)
     {
         var path = layout.GatewayPath(cid);
-        var socket = SocketFiles.TryBind(path, cid);
+        var socket = SocketFiles.TryBind(path, cid, layout.Access);
         if (socket is null)
         {
             var owner = SocketFiles.ReadBound(path + ".bound") is { } bound ? $" (process {bound.ProcessId})" : "";
@@ -69,9 +69,7 @@ internal sealed class Gateway : IDisposable
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
         _closing.Cancel();
-        _socket.Dispose();
-        TryDelete(_path);
-        TryDelete(_path + ".bound");
+        SocketFiles.Release(_socket); // its file and .bound go first, and only if they are still this gateway's
         _closing.Dispose();
     }
 
@@ -164,17 +162,6 @@ internal sealed class Gateway : IDisposable
         catch (SocketException)
         {
             // The connector is gone.
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
         }
     }
 
