@@ -113,9 +113,9 @@ public sealed class DeviceLifecycleTests() : FabricTestBase(TestContext.Current.
             await CycleAsync();
 
         Assert.Equal(entries, Fabric.Entries());
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (DeviceFds().Length > fds.Length && DateTime.UtcNow < deadline)
-            await Task.Delay(20, Ct); // sockets of finished handshakes close asynchronously
+        // Sockets of finished handshakes close asynchronously (no event to await): poll with the watchdog.
+        Watchdog.Until(() => DeviceFds().Length <= fds.Length, "the device's descriptors are back to their number before the sessions",
+            TimeSpan.FromSeconds(10));
         Assert.True(DeviceFds().Length <= fds.Length, $"{fds.Length} before, now: {string.Join(", ", DeviceFds().Except(fds))}");
     }
 
