@@ -22,7 +22,7 @@ public sealed class SmokeToolTests() : FabricTestBase(new TestFabric(), Watchdog
     {
         var (code, _, error) = await RunAsync(["cid"], ("VMCI_SIM_CID", "three"));
 
-        Assert.Equal(1, code);
+        Assert.Equal(2, code); // a malformed variable is a usage error, like a malformed argument
         Assert.Contains("VMCI_SIM_CID", error, StringComparison.Ordinal);
         Assert.Contains("EINVAL", error, StringComparison.Ordinal);
     }
