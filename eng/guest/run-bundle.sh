@@ -1,9 +1,10 @@
 #!/bin/sh
 # Runs PROGRAM [ARGS...] on this machine's real AF_VSOCK, inside a guest: the QEMU guest of
 # eng/guest-run.sh, or a VMware VM (a Vagrant provisioner calls this same script). It knows nothing about
-# the hypervisor: it makes sure a vsock transport is loaded (vmw_vsock_vmci_transport under VMware,
-# vsock_loopback otherwise), runs the program with VMCI_BACKEND=vsock (VMCI_TRANSPORT_MODE, direct or relay, is
-# passed on from the environment) and writes into the output folder:
+# the hypervisor: it makes sure a vsock transport is loaded — one already loaded is kept (the QEMU guest on a
+# simulator fabric comes with vmw_vsock_virtio_transport and must not get vsock_loopback), else
+# vmw_vsock_vmci_transport under VMware, else vsock_loopback — runs the program with VMCI_BACKEND=vsock
+# (VMCI_TRANSPORT_MODE, direct or relay, is passed on from the environment) and writes into the output folder:
 #   program.log  (the program's stdout and stderr, also echoed here)
 #   exit-code    (the program's exit code)
 #
@@ -36,8 +37,8 @@ load() {
 }
 
 transport=""
-if loaded vmw_vsock_vmci_transport || loaded vsock_loopback; then
-  transport="$(grep -o -E '^(vmw_vsock_vmci_transport|vsock_loopback) ' /proc/modules | tr '\n' ' ')"
+if loaded vmw_vsock_vmci_transport || loaded vsock_loopback || loaded vmw_vsock_virtio_transport; then
+  transport="$(grep -o -E '^(vmw_vsock_vmci_transport|vsock_loopback|vmw_vsock_virtio_transport) ' /proc/modules | tr '\n' ' ')"
 elif [ -e /sys/bus/pci/drivers/vmw_vmci ] || grep -q -i vmware /sys/class/dmi/id/sys_vendor 2>/dev/null; then
   load vmw_vsock_vmci_transport && transport="vmw_vsock_vmci_transport"
 fi
@@ -45,7 +46,7 @@ if [ -z "$transport" ]; then
   load vsock_loopback && transport="vsock_loopback"
 fi
 if [ -z "$transport" ]; then
-  echo "run-bundle: no vsock transport: neither vmw_vsock_vmci_transport nor vsock_loopback could be loaded" >&2
+  echo "run-bundle: no vsock transport: none loaded, and neither vmw_vsock_vmci_transport nor vsock_loopback could be loaded" >&2
   echo 125 >"$out/exit-code"
   exit 125
 fi

@@ -25,6 +25,7 @@ internal static class Program
             CatCommand.Create(),
             ForwardCommand.Create(),
             SimCommands.Create(),
+            VhostCommand.Create(),
             AgentCommand.Create(),
             Verbosity.Option,
         };

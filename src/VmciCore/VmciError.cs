@@ -103,6 +103,9 @@ public static class VmciError
         VmciOperation.OpenFabric => "open fabric",
         VmciOperation.JoinFabric => "join fabric",
         VmciOperation.ChangeFabric => "change fabric",
+        VmciOperation.StartDevice => "start vhost-user device",
+        VmciOperation.VhostUser => "vhost-user",
+        VmciOperation.VirtioVsock => "virtio-vsock",
         _ => operation.ToString().ToLowerInvariant(),
     };
 

@@ -56,4 +56,13 @@ public enum VmciOperation
 
     /// <summary>Reading or changing a simulator fabric's topology or faults (<c>change fabric</c>).</summary>
     ChangeFabric,
+
+    /// <summary>Starting a vhost-user vsock device: its socket, its CID on a fabric (<c>start vhost-user device</c>).</summary>
+    StartDevice,
+
+    /// <summary>A vhost-user device's conversation with its front-end, QEMU (<c>vhost-user</c>).</summary>
+    VhostUser,
+
+    /// <summary>A vhost-user device's guest side: virtqueues, descriptors, packets, guest memory (<c>virtio-vsock</c>).</summary>
+    VirtioVsock,
 }

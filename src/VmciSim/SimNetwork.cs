@@ -60,6 +60,9 @@ public sealed class SimNetwork : IVsockNetwork
         if (address.Cid != VmciCid.Any && address.Cid != localCid && address.Cid != VmciCid.Local)
             throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
                 $"CID {address.Cid} is not local (this machine is CID {localCid}; bind to *, {localCid} or 1)");
+        if (File.Exists(_layout.GatewayPath(localCid)) && SocketFiles.ProbeFile(_layout.GatewayPath(localCid)) == SocketFiles.Probe.Live)
+            throw VmciError.Create(Errno.EADDRNOTAVAIL, VmciOperation.Bind, endpoint,
+                $"CID {localCid} is a real guest served by a vhost-user device: its ports are bound inside the guest");
         var model = OptionsModel(options);
         var machineDirectory = _layout.MachineDirectory(localCid);
         if (FabricAccess.CheckMachine(machineDirectory, localCid) is { } refusal)
@@ -90,11 +93,21 @@ public sealed class SimNetwork : IVsockNetwork
     /// to another guest under <see cref="SimTopology.Vmware"/> gives ENETUNREACH; nobody listening — or a stale socket
     /// file — gives ECONNRESET; no answer within the connect timeout gives ETIMEDOUT.
     /// </remarks>
-    public async ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default)
+    public ValueTask<IVsockConnection> ConnectAsync(VsockAddress remote, VsockOptions? options = null, CancellationToken cancellationToken = default) =>
+        ConnectLoggedAsync(remote, null, options, cancellationToken);
+
+    /// <summary>
+    /// Connects from a given source port of this machine (a vhost-user device carrying a real guest's connection: the
+    /// listener must see the guest's own port), with the rules and faults of <see cref="ConnectAsync"/>.
+    /// </summary>
+    internal async ValueTask<SimConnection> ConnectFromAsync(uint sourcePort, VsockAddress remote, CancellationToken cancellationToken) =>
+        (SimConnection)await ConnectLoggedAsync(remote, sourcePort, null, cancellationToken).ConfigureAwait(false);
+
+    private async ValueTask<IVsockConnection> ConnectLoggedAsync(VsockAddress remote, uint? sourcePort, VsockOptions? options, CancellationToken cancellationToken)
     {
         try
         {
-            return await ConnectCoreAsync(remote, options, cancellationToken).ConfigureAwait(false);
+            return await ConnectCoreAsync(remote, sourcePort, options, cancellationToken).ConfigureAwait(false);
         }
         catch (VmciException e)
         {
@@ -103,7 +116,7 @@ public sealed class SimNetwork : IVsockNetwork
         }
     }
 
-    private async ValueTask<IVsockConnection> ConnectCoreAsync(VsockAddress remote, VsockOptions? options, CancellationToken cancellationToken)
+    private async ValueTask<IVsockConnection> ConnectCoreAsync(VsockAddress remote, uint? sourcePort, VsockOptions? options, CancellationToken cancellationToken)
     {
         var endpoint = remote.ToString();
         var model = OptionsModel(options);
@@ -120,7 +133,7 @@ public sealed class SimNetwork : IVsockNetwork
             throw VmciError.Create(Errno.ENETUNREACH, VmciOperation.Connect, endpoint,
                 $"the vmware topology lets guest CID {localCid} reach the host (2) and itself only, not guest {machine}");
 
-        var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : localCid, Fabric.Ports.Next());
+        var local = new VsockAddress(remote.Cid == VmciCid.Local ? VmciCid.Local : localCid, sourcePort ?? Fabric.Ports.Next());
         var (socket, bound) = BindConnectorEnd(localCid, endpoint);
         CancellationTokenSource? deadline = null;
         try
@@ -129,7 +142,7 @@ public sealed class SimNetwork : IVsockNetwork
             // (EAGAIN otherwise, reported as a full backlog), so it is done in place and the connect timeout is spent
             // waiting for the answer.
             socket.Blocking = false;
-            socket.Connect(_layout.SocketEndPoint(machine, remote.Port));
+            socket = ConnectToMachine(socket, machine, remote.Port);
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
@@ -235,6 +248,42 @@ public sealed class SimNetwork : IVsockNetwork
         }
         if (faults.Current.IsRefused(source, service))
             throw VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"CID {service.Cid} refuses new connections to port {service.Port} (simulator fault refuse)");
+    }
+
+    /// <summary>
+    /// connect(2) to the socket file of (machine, port). A real guest served by a vhost-user device has no socket file
+    /// per port: when there is none (or a stale one), the device's gateway answers for every port of the machine.
+    /// Ordinary machines have no gateway: their errors are the original ones.
+    /// </summary>
+    private Socket ConnectToMachine(Socket socket, uint machine, uint port)
+    {
+        try
+        {
+            socket.Connect(_layout.SocketEndPoint(machine, port));
+            return socket;
+        }
+        catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused)
+        {
+            if (TryConnectGateway(machine) is not { } gateway)
+                throw;
+            socket.Dispose();
+            return gateway;
+        }
+    }
+
+    private Socket? TryConnectGateway(uint machine)
+    {
+        var gateway = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+        try
+        {
+            gateway.Connect(_layout.GatewayEndPoint(machine));
+            return gateway;
+        }
+        catch (SocketException)
+        {
+            gateway.Dispose();
+            return null;
+        }
     }
 
     private VmciException ConnectFailure(SocketException e, uint machine, VsockAddress remote, string endpoint)

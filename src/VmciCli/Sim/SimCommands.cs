@@ -9,7 +9,7 @@ namespace Vmci.Cli.Sim;
 
 /// <summary>
 /// <c>vmci sim status</c>: the simulated machines (CIDs) of a fabric, their listeners and faults (stale entries pruned
-/// first); <c>vmci sim prune</c>; <c>vmci sim fault ...</c>.
+/// first); <c>vmci sim prune</c>; <c>vmci sim topology [open|vmware]</c>; <c>vmci sim fault ...</c>.
 /// </summary>
 internal static class SimCommands
 {
@@ -39,6 +39,17 @@ internal static class SimCommands
             FaultCommands.Print(opened.Faults);
             return ExitCodes.Success;
         });
+        var value = new Argument<string?>("topology") { Description = "open or vmware (omit to print the current one)", Arity = ArgumentArity.ZeroOrOne };
+        value.AcceptOnlyFromAmong("open", "vmware");
+        var topology = new Command("topology", "Print or set the fabric's topology: open, or vmware (guests reach the host and themselves only).") { value };
+        topology.SetAction(parse =>
+        {
+            var opened = SimFabric.Open(parse.GetValue(fabric));
+            if (parse.GetValue(value) is { } wanted)
+                opened.Topology = wanted == "vmware" ? SimTopology.Vmware : SimTopology.Open;
+            Console.WriteLine(opened.Topology.ToString().ToLowerInvariant());
+            return ExitCodes.Success;
+        });
         var prune = new Command("prune", "Remove the files of listeners whose process is gone (socket files nobody answers on, their .bound files, old temporaries).");
         prune.SetAction(parse =>
         {
@@ -49,7 +60,7 @@ internal static class SimCommands
             Console.WriteLine($"pruned {removed.Count} stale entr{(removed.Count == 1 ? "y" : "ies")} in {opened.Directory}");
             return ExitCodes.Success;
         });
-        return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, prune, FaultCommands.Create(fabric) };
+        return new Command("sim", "Inspect the simulator's fabric and inject faults.") { fabric, status, prune, topology, FaultCommands.Create(fabric) };
     }
 
     /// <summary>How this process's vmci endpoints reach NetMQ: <c>transport: direct</c>, or relay and why.</summary>

@@ -12,6 +12,8 @@ namespace Vmci.Sim.Internal;
 /// &lt;fabric&gt;/&lt;cid&gt;/                           one directory per simulated machine (0700)
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;                     the listener's Unix domain socket
 /// &lt;fabric&gt;/&lt;cid&gt;/&lt;port&gt;.bound               "&lt;bound cid&gt; &lt;pid&gt;" for listings
+/// &lt;fabric&gt;/&lt;cid&gt;/gateway                     a vhost-user device's socket: it answers for every port of a real guest
+/// &lt;fabric&gt;/&lt;cid&gt;/gateway.bound               "&lt;cid&gt; &lt;pid&gt;" of the device process
 /// &lt;fabric&gt;/&lt;cid&gt;/.b…, .c…, .t…                 temporary: a socket before it is renamed into place, a
 ///                                    connector's bound end during its handshake, a file before it is renamed into place
 /// </code>
@@ -56,6 +58,11 @@ internal sealed class FabricLayout
     public static bool IsTemporaryName(string name) => name.Length == 10 && name[0] == '.' && name[1] is 'b' or 'c' or 't';
 
     public UnixDomainSocketEndPoint SocketEndPoint(uint machine, uint port) => new(SocketPath(machine, port));
+
+    /// <summary>The socket of the vhost-user device that serves <paramref name="machine"/> (a real guest), if any.</summary>
+    public string GatewayPath(uint machine) => Path.Combine(MachineDirectory(machine), "gateway");
+
+    public UnixDomainSocketEndPoint GatewayEndPoint(uint machine) => new(GatewayPath(machine));
 
     public bool MachineExists(uint cid) => Directory.Exists(MachineDirectory(cid));
 

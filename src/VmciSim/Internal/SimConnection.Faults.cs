@@ -50,6 +50,14 @@ internal sealed partial class SimConnection : IFaultTarget
         }
     }
 
+    /// <summary>
+    /// The reset fault that applies to this connection, even one this end has not applied yet (the peer's end may see it
+    /// first and close: this end then reads end of stream before its own reset); null when none.
+    /// </summary>
+    internal SimFault? PendingReset() => _resetBy ?? (_faults.Active || _faults.Refresh().Faults.Count != 0
+        ? _faults.Current.ResetSince(_machine, _peerMachine, _service, _createdUtc)
+        : null);
+
     public void ThrowIfReset()
     {
         // The fault set is installed before its resets are applied one connection after the other: an end of stream caused by

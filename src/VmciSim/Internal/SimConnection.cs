@@ -40,6 +40,9 @@ internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable
 
     public VsockAddress LocalAddress { get; }
 
+    /// <summary>The Unix socket (a vhost-user device probes whether the peer closed it or only half-closed it).</summary>
+    internal SafeSocketHandle SocketHandle => _socket.SafeHandle;
+
     public VsockAddress RemoteAddress { get; }
 
     private string Endpoint => RemoteAddress.ToString();
@@ -117,6 +120,22 @@ internal sealed partial class SimConnection : IVsockConnection, IVsockDetachable
         catch (SocketException e) when (e.SocketErrorCode == SocketError.NotConnected)
         {
             // The peer is already gone; shutting down our side is still a success, as on vsock.
+        }
+    }
+
+    /// <summary>
+    /// Shuts down the receiving side (a vhost-user device, after its guest sent SHUTDOWN with "no more receive"): the
+    /// peer's later sends fail with EPIPE, as a vsock sender's do once the other side shut down receiving.
+    /// </summary>
+    internal void ShutdownReceive()
+    {
+        try
+        {
+            _socket.Shutdown(SocketShutdown.Receive);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            // Already gone.
         }
     }
 

@@ -23,7 +23,7 @@ public sealed class SocatInteropTests
         using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var port = FreePort();
         using var socat = StartSocat(watchdog.Token, $"VSOCK-LISTEN:{port}", "EXEC:cat");
-        var client = await ConnectWhenListeningAsync(new VsockAddress(VmciCid.Local, port), socat, watchdog.Token);
+        var client = await ConnectWhenListeningAsync(new VsockAddress(KernelGuest.RequireLoopbackCid(), port), socat, watchdog.Token);
         using (client)
         {
             var payload = VsockStreams.Payload(200_000, 7);
@@ -35,17 +35,17 @@ public sealed class SocatInteropTests
         Assert.Equal(0, socat.ExitCode);
     }
 
-    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT:1 reaches a VsockNetwork listener")]
+    [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT to the loopback CID reaches a VsockNetwork listener")]
     [Trait("Spec", "§5")]
     public async Task Accept_FromSocatClient_ExchangesBytesBothWays()
     {
-        KernelGuest.Require();
+        var loopback = KernelGuest.RequireLoopbackCid();
         using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         using var listener = _network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        using var socat = StartSocat(watchdog.Token, $"VSOCK-CONNECT:{VmciCid.Local}:{listener.LocalAddress.Port}", "EXEC:cat");
+        using var socat = StartSocat(watchdog.Token, $"VSOCK-CONNECT:{loopback}:{listener.LocalAddress.Port}", "EXEC:cat");
         using (var server = await listener.AcceptAsync(watchdog.Token))
         {
-            Assert.Equal(VmciCid.Local, server.RemoteAddress.Cid);
+            Assert.Equal(loopback, server.RemoteAddress.Cid);
             var payload = VsockStreams.Payload(200_000, 8);
             await server.SendAsync(payload, watchdog.Token);
             server.ShutdownSend();

@@ -40,7 +40,7 @@ public abstract partial class NetMqConformance
     {
         var port = FreePort();
         var client = Socket("PUSH");
-        client.VmciConnect(Endpoint(LocalCid, port));
+        client.VmciConnect(Endpoint(LoopbackCid, port));
         client.SendMoreFrame(Bounce.Content).SendFrame(Bounce.Content);
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
@@ -55,7 +55,7 @@ public abstract partial class NetMqConformance
     {
         var port = FreePort();
         var client = Socket("PUSH");
-        client.VmciConnect(Endpoint(LocalCid, port));
+        client.VmciConnect(Endpoint(LoopbackCid, port));
         WaitUntil(() => Network.ConnectAttempts >= 2, "the connect was retried");
         var server = Socket("PULL");
         server.VmciBind($"vmci://*:{port}");
@@ -69,7 +69,7 @@ public abstract partial class NetMqConformance
         var port = FreePort();
         var client = Socket("PUSH");
         client.Options.ReconnectInterval = TimeSpan.FromMilliseconds(-1);
-        client.VmciConnect(Endpoint(LocalCid, port));
+        client.VmciConnect(Endpoint(LoopbackCid, port));
         // Wait for the first attempt to have FAILED (not merely started): under slow emulation an attempt still in
         // flight when the bind below lands would legitimately succeed.
         WaitUntil(() => Network.FailedConnects >= 1, "the first attempt failed");
@@ -84,6 +84,8 @@ public abstract partial class NetMqConformance
     [Trait("Spec", "§3")]
     public void Connect_ToLocalCidLoopback_MessagesFlow()
     {
+        if (LoopbackCid != LocalCid)
+            Assert.Skip($"this transport cannot reach its own CID {LocalCid} (a virtio-vsock guest without vsock_loopback: ENODEV); its loopback is CID {LoopbackCid}");
         var server = Socket("PAIR");
         var client = Socket("PAIR");
         var bound = BindAny(server);

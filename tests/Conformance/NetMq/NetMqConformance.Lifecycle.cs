@@ -22,7 +22,7 @@ public abstract partial class NetMqConformance
     {
         var port = FreePort();
         var client = Socket(type);
-        var endpoint = Endpoint(LocalCid, port);
+        var endpoint = Endpoint(LoopbackCid, port);
         client.VmciConnect(endpoint);
         client.VmciConnect(endpoint); // a no-op: with two pipes, requests would alternate between two routing ids
         var router = Socket("ROUTER");
@@ -82,7 +82,7 @@ public abstract partial class NetMqConformance
             push.Options.Linger = lingerAtConnect;
             push.Options.ReconnectInterval = TimeSpan.FromMilliseconds(50);
             push.VmciOptions().Network = Network;
-            push.VmciConnect(Endpoint(LocalCid, port));
+            push.VmciConnect(Endpoint(LoopbackCid, port));
             for (var i = 0; i < count; i++)
                 push.SendFrame(i.ToString(CultureInfo.InvariantCulture));
             if (lingerAtClose is { } linger)

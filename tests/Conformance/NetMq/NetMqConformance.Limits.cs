@@ -27,7 +27,7 @@ public abstract partial class NetMqConformance
         var server = Socket("PULL");
         server.VmciOptions().MaxConnections = 1;
         var bound = BindAny(server);
-        var target = new VsockAddress(LocalCid, PortOf(bound));
+        var target = new VsockAddress(LoopbackCid, PortOf(bound));
         using var first = await watchdog.Guard(Network.ConnectAsync(target, null, watchdog.Token).AsTask());
         WaitUntil(() => Network.Accepted.Count == 1, "the first connection was taken");
         if (RefusesBeyondCapAtHandshake)
@@ -53,7 +53,7 @@ public abstract partial class NetMqConformance
         var server = Socket("PULL");
         server.VmciOptions().HandshakeTimeout = TimeSpan.FromMilliseconds(300);
         var bound = BindAny(server);
-        using var silent = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LocalCid, PortOf(bound)), null, watchdog.Token).AsTask());
+        using var silent = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LoopbackCid, PortOf(bound)), null, watchdog.Token).AsTask());
         // It may read the server's greeting, then the server closes it.
         Assert.InRange(await ReadUntilClosedAsync(silent, watchdog), 0, 64);
         var client = Socket("PUSH");
@@ -69,7 +69,7 @@ public abstract partial class NetMqConformance
         using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var server = Socket("REP");
         var bound = BindAny(server);
-        using var stranger = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LocalCid, PortOf(bound)), null, watchdog.Token).AsTask());
+        using var stranger = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LoopbackCid, PortOf(bound)), null, watchdog.Token).AsTask());
         var greeting = new byte[64];
         greeting[0] = 0xFF;
         greeting[9] = 0x7F;

@@ -90,7 +90,7 @@ public abstract partial class NetMqConformance
         using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
         var server = Socket("PAIR");
         var bound = BindAny(server);
-        using var raw = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LocalCid, PortOf(bound)), null, watchdog.Token).AsTask());
+        using var raw = await watchdog.Guard(Network.ConnectAsync(new VsockAddress(LoopbackCid, PortOf(bound)), null, watchdog.Token).AsTask());
         // The ZMTP greeting coming back proves the relay accepted and wired the connection.
         var buffer = new byte[256];
         Assert.True(await watchdog.Guard(raw.ReceiveAsync(buffer, watchdog.Token).AsTask()) > 0, "no greeting from the bound socket");

@@ -29,6 +29,12 @@ public abstract partial class NetMqConformance : IDisposable
     /// </summary>
     protected abstract uint LocalCid { get; }
 
+    /// <summary>
+    /// The CID a client connects to in order to reach this process's own binds. Defaults to <see cref="LocalCid"/>; a
+    /// virtio-vsock guest without vsock_loopback cannot reach its own CID (ENODEV) and uses CID 1 through its device.
+    /// </summary>
+    protected virtual uint LoopbackCid => LocalCid;
+
     /// <summary>True when binding a port ≤ 1023 succeeds (root / CAP_NET_BIND_SERVICE); false: EACCES.</summary>
     protected virtual bool CanBindReservedPorts => false;
 
@@ -72,7 +78,7 @@ public abstract partial class NetMqConformance : IDisposable
     protected static uint PortOf(string endpoint) => uint.Parse(endpoint.AsSpan(endpoint.LastIndexOf(':') + 1), CultureInfo.InvariantCulture);
 
     /// <summary>The endpoint a client connects to in order to reach <paramref name="bound"/> (a LAST_ENDPOINT).</summary>
-    protected string Target(string bound) => Endpoint(LocalCid, PortOf(bound));
+    protected string Target(string bound) => Endpoint(LoopbackCid, PortOf(bound));
 
     /// <summary><c>vmci://cid:port</c>.</summary>
     protected static string Endpoint(uint cid, uint port) => string.Create(CultureInfo.InvariantCulture, $"vmci://{cid}:{port}");

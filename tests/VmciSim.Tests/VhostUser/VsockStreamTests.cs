@@ -1,0 +1,370 @@
+using System.Runtime.Versioning;
+using Vmci;
+using Vmci.Sim.VhostUser.Internal;
+using Vmci.TestKit;
+
+namespace VmciSim.Tests.VhostUser;
+
+/// <summary>
+/// Every virtio-vsock operation through the device, between a fake guest (CID 3) and simulated machines: connect both
+/// ways with the real peer addresses, data both ways split to the guest's buffers and credit, half-close with each
+/// SHUTDOWN flag, reset, credit update and request.
+/// </summary>
+[SupportedOSPlatform("linux")]
+public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.CancellationToken)
+{
+    private CancellationToken Ct => Watchdog.Token;
+
+    /// <summary>A guest connection to a host listener: (guest, the host's accepted end, the host address).</summary>
+    private async Task<(FakeGuest Guest, IVsockConnection Server, VsockAddress Host)> GuestToHostAsync(uint guestPort = 40000, Action<Vmci.Sim.VhostUser.VhostUserDeviceOptions>? configure = null)
+    {
+        var guest = FakeGuest.Create(Fabric, configure: configure);
+        var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+        var host = new VsockAddress(2, listener.LocalAddress.Port);
+        var accept = listener.AcceptAsync(Ct).AsTask();
+        await guest.ConnectAsync(guestPort, host);
+        var server = await accept.WaitAsync(Ct);
+        listener.Dispose();
+        return (guest, server, host);
+    }
+
+    [Fact]
+    public async Task GuestConnect_ToHostListener_AcceptSeesTheGuestsCidAndPort()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var accept = listener.AcceptAsync(Ct).AsTask();
+
+            var response = await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
+            using var server = await accept.WaitAsync(Ct);
+
+            Assert.Equal(new VsockAddress(3, 40000), server.RemoteAddress);
+            Assert.Equal((2UL, listener.LocalAddress.Port, 3UL, 40000u), (response.SourceCid, response.SourcePort, response.DestinationCid, response.DestinationPort));
+            Assert.Equal(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize, response.BufferAllocation);
+        }
+    }
+
+    [Fact]
+    public async Task Data_BothWays_ArrivesWhole_AndGuestPacketsFitItsBuffers()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            var up = GuestSide.Payload(100_000, 1);
+            var down = GuestSide.Payload(150_000, 2);
+
+            guest.Write(40000, host, up);
+            Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
+            await server.SendAsync(down, Ct).AsTask().WaitAsync(Ct);
+            Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
+        }
+    }
+
+    [Fact]
+    public async Task HostNotReading_GuestDataWaitsInTheDevice_ThenArrivesWhole()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            // More than a Unix socket buffers: the device's sends would block, so it polls the socket until the host reads.
+            var data = GuestSide.Payload((int)(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize * 3 / 4), 9);
+            guest.Write(40000, host, data, packet: 65536);
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+            Assert.True(update.ForwardCount < data.Length, "the Unix socket took everything: nothing waited");
+
+            Assert.Equal(data, await server.ReadExactlyAsync(data.Length, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task HostConnect_ToGuestPort_GuestSeesTheHostsAddress_AndBothEndsTalk()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            var host = Fabric.Machine(2);
+            var connect = host.ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
+
+            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+            Assert.Equal((2UL, 3UL, 5000u), (request.SourceCid, request.DestinationCid, request.DestinationPort));
+            var peer = new VsockAddress(2, request.SourcePort);
+            guest.Send(VsockOp.Response, 5000, peer);
+            using var client = await connect.WaitAsync(Ct);
+
+            Assert.Equal(new VsockAddress(3, 5000), client.RemoteAddress);
+            Assert.Equal(request.SourcePort, client.LocalAddress.Port);
+            await client.SendAsync("ping"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+            Assert.Equal("ping"u8.ToArray(), await guest.ReadAsync(4));
+            guest.Write(5000, peer, "pong"u8);
+            Assert.Equal("pong"u8.ToArray(), await client.ReadExactlyAsync(4, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task HostConnect_GuestAnswersRst_ConnectFailsWithEconnreset()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            var connect = Fabric.Machine(2).ConnectAsync(new VsockAddress(3, 5000), null, Ct).AsTask();
+            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+
+            guest.Send(VsockOp.Reset, 5000, new VsockAddress(2, request.SourcePort));
+
+            var e = await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => connect);
+            Assert.Contains("nobody listens on port 5000 of CID 3", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task GuestConnect_NobodyListens_GuestGetsRst()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            Fabric.Machine(2);
+            guest.Send(VsockOp.Request, 40000, new VsockAddress(2, 7));
+
+            var (rst, _) = await guest.ExpectAsync(VsockOp.Reset);
+
+            Assert.Equal((2UL, 7u, 3UL, 40000u), (rst.SourceCid, rst.SourcePort, rst.DestinationCid, rst.DestinationPort));
+            Assert.Contains(guest.Log, l => l.Contains("nobody listens on port 7 of CID 2", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public async Task GuestShutdownSend_HostReadsEndOfStream_AndCanStillSend()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            guest.Write(40000, host, "last"u8);
+            guest.Send(VsockOp.Shutdown, 40000, host, flags: 2);
+
+            Assert.Equal("last"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+            Assert.Equal("reply"u8.ToArray(), await guest.ReadAsync(5));
+        }
+    }
+
+    [Fact]
+    public async Task HostShutdownSend_GuestGetsShutdownWithTheSendFlagOnly_AndCanStillSend()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+            server.ShutdownSend();
+
+            Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
+            var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
+            Assert.Equal(2u, shutdown.Flags); // VIRTIO_VSOCK_SHUTDOWN_SEND only: the guest may still write
+            guest.Write(40000, host, "still here"u8);
+            Assert.Equal("still here"u8.ToArray(), await server.ReadExactlyAsync(10, Ct));
+        }
+    }
+
+    [Fact]
+    public async Task HostCloses_GuestGetsShutdownWithBothFlags_AsFromALinuxPeersClose()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        {
+            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+            server.Dispose();
+
+            Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
+            var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
+            Assert.Equal(3u, shutdown.Flags); // the guest's next write fails with EPIPE, as after a Linux peer's close
+            guest.Send(VsockOp.Reset, 40000, host); // what the guest kernel answers once it has read everything
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            await guest.ExpectAsync(VsockOp.Reset); // the connection is gone
+        }
+    }
+
+    [Fact]
+    public async Task GuestShutdownBoth_DeviceAnswersRst_HostReadsEndOfStream()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            guest.Write(40000, host, "done"u8);
+            guest.Send(VsockOp.Shutdown, 40000, host, flags: 3);
+
+            await guest.ExpectAsync(VsockOp.Reset);
+            Assert.Equal("done"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
+        }
+    }
+
+    [Fact]
+    public async Task GuestShutdownReceive_HostSendFailsWithEpipe()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            guest.Send(VsockOp.Shutdown, 40000, host, flags: 1);
+            // A credit request is answered in order: once it is back, the shutdown was applied.
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            await guest.ExpectAsync(VsockOp.CreditUpdate);
+
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
+        }
+    }
+
+    [Fact]
+    public async Task GuestReset_HostReadsEndOfStream_ThenSendFailsWithEpipe()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            guest.Send(VsockOp.Reset, 40000, host);
+
+            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
+        }
+    }
+
+    [Fact]
+    public async Task CreditRequest_AnsweredWithCreditUpdate_CarryingForwardedBytes()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            guest.Write(40000, host, new byte[1000]);
+            await server.ReadExactlyAsync(1000, Ct);
+
+            guest.Send(VsockOp.CreditRequest, 40000, host);
+            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+
+            Assert.Equal(1000u, update.ForwardCount);
+            Assert.Equal(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize, update.BufferAllocation);
+        }
+    }
+
+    [Fact]
+    public async Task ManyBytesFromGuest_DeviceSendsCreditUpdatesUnasked()
+    {
+        var (guest, server, host) = await GuestToHostAsync();
+        await using (guest)
+        using (server)
+        {
+            var bufferSize = new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize;
+            var size = (int)(bufferSize * 3 / 4); // within the credit, beyond the quarter after which the device reports
+            var reading = server.ReadExactlyAsync(size, Ct);
+            guest.Write(40000, host, new byte[size]);
+            await reading.WaitAsync(Ct);
+
+            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+            Assert.True(update.ForwardCount >= bufferSize / 4, $"fwd_cnt {update.ForwardCount}");
+        }
+    }
+
+    [Fact]
+    public async Task HostSendsMore_ThanGuestCredit_DeviceWaitsForTheGuestsCreditUpdate()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            const uint window = 8192;
+            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var host = new VsockAddress(2, listener.LocalAddress.Port);
+            var accept = listener.AcceptAsync(Ct).AsTask();
+            guest.Send(VsockOp.Request, 40000, host, bufferAllocation: window);
+            await guest.ExpectAsync(VsockOp.Response);
+            using var server = await accept.WaitAsync(Ct);
+            var data = GuestSide.Payload(5 * (int)window, 3);
+            await server.SendAsync(data, Ct).AsTask().WaitAsync(Ct);
+
+            var received = new List<byte>();
+            while (received.Count < data.Length)
+            {
+                // Exactly one window arrives; then the guest must announce what it consumed.
+                received.AddRange(await guest.ReadAsync((int)window));
+                guest.Send(VsockOp.CreditRequest, 40000, host, bufferAllocation: window, forwardCount: (uint)received.Count - window);
+                var (next, _) = await guest.ReceiveAsync();
+                Assert.True(next.Op == VsockOp.CreditUpdate, $"a packet beyond the guest's credit: {next}");
+                guest.Send(VsockOp.CreditUpdate, 40000, host, bufferAllocation: window, forwardCount: (uint)received.Count);
+            }
+            Assert.Equal(data, received);
+        }
+    }
+
+    [Fact]
+    public async Task GuestToItself_ThroughCid1_RequestComesFromCid1_AndBytesFlow()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
+
+            // The listening side of the same guest sees a connection from (1, 40000) to (1, 5000), as on loopback.
+            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+            Assert.Equal((1UL, 40000u, 1UL, 5000u), (request.SourceCid, request.SourcePort, request.DestinationCid, request.DestinationPort));
+            guest.Send(VsockOp.Response, 5000, new VsockAddress(VmciCid.Local, 40000));
+            var (response, _) = await guest.ExpectAsync(VsockOp.Response);
+            Assert.Equal((1UL, 5000u, 40000u), (response.SourceCid, response.SourcePort, response.DestinationPort));
+
+            guest.Write(40000, new VsockAddress(VmciCid.Local, 5000), "across"u8);
+            var (data, payload) = await guest.ExpectAsync(VsockOp.ReadWrite);
+            Assert.Equal((1UL, 40000u, 5000u), (data.SourceCid, data.SourcePort, data.DestinationPort));
+            Assert.Equal("across"u8.ToArray(), payload);
+        }
+    }
+
+    [Fact]
+    public async Task GuestToItself_NobodyListens_GuestRstFromCid1_ReachesTheConnector()
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
+            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+
+            // The guest kernel answers from the address it was reached at: source CID 1 (virtio_transport_reset_no_sock).
+            var rst = guest.Packet(VsockOp.Reset, 5000, new VsockAddress(VmciCid.Local, 40000));
+            rst.SourceCid = VmciCid.Local;
+            guest.Send(rst);
+
+            var (reset, _) = await guest.ExpectAsync(VsockOp.Reset);
+            Assert.Equal((1UL, 5000u, 40000u), (reset.SourceCid, reset.SourcePort, reset.DestinationPort));
+            _ = request;
+        }
+    }
+
+    [Fact]
+    public async Task TwoGuests_OneFabric_ConnectToEachOther_WithRealAddresses()
+    {
+        var guest3 = FakeGuest.Create(Fabric, cid: 3);
+        var guest4 = FakeGuest.Create(Fabric, cid: 4);
+        await using (guest3)
+        await using (guest4)
+        {
+            guest3.Send(VsockOp.Request, 40000, new VsockAddress(4, 6000));
+            var (request, _) = await guest4.ExpectAsync(VsockOp.Request);
+            Assert.Equal((3UL, 40000u, 4UL, 6000u), (request.SourceCid, request.SourcePort, request.DestinationCid, request.DestinationPort));
+            guest4.Send(VsockOp.Response, 6000, new VsockAddress(3, 40000));
+            var (response, _) = await guest3.ExpectAsync(VsockOp.Response);
+            Assert.Equal((4UL, 6000u), (response.SourceCid, response.SourcePort));
+
+            var data = GuestSide.Payload(300_000, 4);
+            var reading = guest4.ReadAsync(data.Length, credit: (6000, new VsockAddress(3, 40000)));
+            var writer = Task.Run(() => guest3.WriteWithinCreditAsync(40000, new VsockAddress(4, 6000), data, response.BufferAllocation), Ct);
+            Assert.Equal(data, await reading.WaitAsync(Ct));
+            await writer.WaitAsync(Ct);
+        }
+    }
+}
