@@ -100,6 +100,25 @@ public sealed class DirectModeTests : IDisposable
         Assert.Equal(bound, raw.LocalAddress.ToString());
     }
 
+    [Fact]
+    public void Dispose_ConnectThatNeverSucceeds_StopsWhenTheLingerEnds()
+    {
+        var probe = Socket(new PullSocket(), VmciTransportMode.Direct);
+        probe.VmciBind("vmci://*:*");
+        var bound = probe.VmciLastEndpoint()!;
+        probe.VmciUnbind(bound); // nobody listens there now
+        var client = Socket(new PushSocket(), VmciTransportMode.Direct, _fabric.Guest);
+        client.VmciConnect(Fabric.ToHost(bound));
+        client.SendFrame("never delivered");
+        var connect = (Internal.Direct.DirectConnect)SocketState.Find(client)!.FindConnects(Fabric.ToHost(bound)).Single();
+        client.Options.Linger = TimeSpan.FromSeconds(2);
+
+        client.Dispose();
+
+        Assert.False(connect.IsStopped, "stopped before its linger ended");
+        _fabric.Watchdog.Until(() => connect.IsStopped, "the connect stopped once the linger had passed");
+    }
+
     [Theory]
     [MemberData(nameof(Modes))]
     public void Dispose_BoundSocket_ImmediateRebindInThisProcessSucceeds(VmciTransportMode mode)

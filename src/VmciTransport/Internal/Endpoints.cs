@@ -24,6 +24,13 @@ internal interface IEndpoint : IDisposable
     // Dispose: stops at once — listener, loops, connections — without telling NetMQ (failure paths, tests).
 }
 
+/// <summary>An endpoint whose teardown after the socket's disposal lasts the socket's linger (SPEC §8).</summary>
+internal interface ILingering
+{
+    /// <summary>The socket's linger when it was disposed (a program commonly sets it just before Dispose), given before the first <see cref="IEndpoint.OnSocketGone"/>.</summary>
+    void SetLinger(TimeSpan linger);
+}
+
 /// <summary>A vmci bind.</summary>
 internal interface IBindEndpoint : IEndpoint
 {

@@ -6,7 +6,7 @@ namespace Vmci.Transport.Internal;
 /// What both relay sides share: the set of live <see cref="RelayPair"/>s, the background loops, an orderly idempotent
 /// teardown, and the linger drain after the NetMQ socket is disposed (<see cref="IEndpoint.OnSocketGone"/>).
 /// </summary>
-internal abstract class RelayBase : IDisposable
+internal abstract class RelayBase : ILingering, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<RelayPair> _pairs = [];
@@ -40,7 +40,7 @@ internal abstract class RelayBase : IDisposable
         }
     }
 
-    private static TimeSpan Cap(TimeSpan linger) => linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
+    internal static TimeSpan Cap(TimeSpan linger) => linger < TimeSpan.Zero || linger > SocketState.MaxDrain ? SocketState.MaxDrain : linger;
 
     /// <summary>The number of live connection pairs.</summary>
     public int ConnectionCount

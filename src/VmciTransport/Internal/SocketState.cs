@@ -175,8 +175,8 @@ internal sealed class SocketState
                 _connects.Clear();
                 // Linger covers what the socket still had to send (SPEC §8) with the value set last, often just before Dispose.
                 var linger = FinalLinger() ?? Linger;
-                foreach (var relay in _closing.OfType<RelayBase>())
-                    relay.SetLinger(linger);
+                foreach (var lingering in _closing.OfType<ILingering>())
+                    lingering.SetLinger(linger);
                 // Listeners first and at once: the port is free before anything lingers.
                 foreach (var bind in _closing.OfType<IBindEndpoint>())
                     bind.CloseListener();

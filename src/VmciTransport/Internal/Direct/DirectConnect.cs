@@ -8,7 +8,7 @@ namespace Vmci.Transport.Internal.Direct;
 /// each connection to NetMQ's StreamEngine in that session. After the NetMQ socket is disposed the loop goes on while the
 /// session lingers — linger covers connections still being made — and stops when NetMQ terminates the session.
 /// </summary>
-internal sealed class DirectConnect : IConnectEndpoint
+internal sealed class DirectConnect : IConnectEndpoint, ILingering
 {
     private readonly NetMQInternals _hook;
     private readonly object _socketBase;
@@ -28,6 +28,8 @@ internal sealed class DirectConnect : IConnectEndpoint
     private VmciException? _lastError;
     private bool _stopped;
     private int _released;
+    private TimeSpan _linger = SocketState.MaxDrain;
+    private DateTime? _goneUntil;
 
     private DirectConnect(NetMQInternals hook, object socketBase, (object Session, object? Pipe) session, IVsockNetwork network, VsockAddress remote,
         VsockOptions options, ReconnectPolicy policy, EndpointLimits limits)
@@ -53,6 +55,16 @@ internal sealed class DirectConnect : IConnectEndpoint
     public VmciException? LastError => Volatile.Read(ref _lastError);
 
     public bool GaveUp { get; private set; }
+
+    /// <summary>True once the loop was told to stop (disconnect, dispose, the linger over).</summary>
+    public bool IsStopped
+    {
+        get
+        {
+            lock (_gate)
+                return _stopped;
+        }
+    }
 
     public int ConnectionCount => Volatile.Read(ref _live) is null ? 0 : 1;
 
@@ -100,9 +112,18 @@ internal sealed class DirectConnect : IConnectEndpoint
         Release();
     }
 
+    public void SetLinger(TimeSpan linger) => _linger = RelayBase.Cap(linger);
+
+    /// <summary>
+    /// Goes on connecting and delivering while NetMQ's session lingers, and no longer than the socket's linger: a session
+    /// whose context was terminated without waiting (<c>NetMQConfig.Cleanup(block: false)</c>) is never seen terminating,
+    /// and a peer that never comes would keep the loop — and a process ending normally, which waits for lingering
+    /// endpoints — alive (a held SUB whose publisher was gone did not exit on SIGTERM).
+    /// </summary>
     public bool OnSocketGone()
     {
-        if (!_hook.IsTerminating(_session))
+        var until = _goneUntil ??= DateTime.UtcNow + _linger;
+        if (!_hook.IsTerminating(_session) && DateTime.UtcNow < until)
             return false; // still lingering: keep connecting and delivering
         Stop();
         Release();
@@ -237,7 +258,15 @@ internal sealed class DirectConnect : IConnectEndpoint
 
     private void Release()
     {
-        if (Interlocked.Exchange(ref _released, 1) == 0)
+        if (Interlocked.Exchange(ref _released, 1) != 0)
+            return;
+        try
+        {
             _hook.Release(_session);
+        }
+        catch (Exception e) when (e is ObjectDisposedException or NetMQ.TerminatingException or System.Net.Sockets.SocketException)
+        {
+            // The context is already gone (terminated without waiting): nothing is left to release.
+        }
     }
 }
