@@ -145,7 +145,9 @@ public sealed record SimulatedVmBuilder
             builder = builder.WithCommand([.. Command]);
         builder = ReadyLogPattern is { } pattern
             ? builder.WithWaitStrategy(Wait.ForUnixContainer().UntilMessageIsLogged(pattern))
-            : builder.WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(new RunningOrExited()));
+            : builder.WithWaitStrategy(Wait.ForUnixContainer().AddCustomWaitStrategy(
+                // OneShot: a program that exits at once (before the first readiness check) is ready too, not a failure.
+                new RunningOrExited(), o => o.WithMode(WaitStrategyMode.OneShot)));
         foreach (var customize in Customizations)
             builder = customize(builder);
         return new SimulatedVm(cid, FabricDirectory, builder.Build());
