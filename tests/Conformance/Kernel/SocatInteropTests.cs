@@ -10,6 +10,7 @@ namespace Conformance.Kernel;
 /// Interop with a vsock peer this project did not write: Debian's socat (VSOCK-LISTEN / VSOCK-CONNECT) echoing
 /// through <c>cat</c>, against <see cref="VsockNetwork"/> on both sides. Guest only (eng/guest-run.sh).
 /// </summary>
+[Collection(SpawnsProcesses.Name)]
 [Trait("Backend", "vsock")]
 public sealed class SocatInteropTests
 {

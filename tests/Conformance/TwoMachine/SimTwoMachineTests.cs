@@ -1,3 +1,4 @@
+using Conformance.Support;
 using Vmci;
 using Vmci.Sim;
 using Vmci.TestKit;
@@ -9,6 +10,7 @@ namespace Conformance.TwoMachine;
 /// The two-machine suite on the simulator: this process is the host (CID 2), the agent a second process joined as
 /// guest CID 3 on the same temporary fabric. Runs everywhere (also beside the kernel leaves in the guest).
 /// </summary>
+[Collection(SpawnsProcesses.Name)]
 [Trait("Backend", "sim")]
 public sealed class SimTwoMachineTests(SimAgentProcess setup) : TwoMachineConformance(setup), IClassFixture<SimAgentProcess>;
 
