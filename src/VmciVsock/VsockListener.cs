@@ -9,6 +9,9 @@ public sealed class VsockListener : IVsockListener
     private readonly string _endpoint;
     private readonly CancellationTokenSource _closing = new();
     private readonly SemaphoreSlim _acceptGate = new(1, 1);
+    private readonly ManualResetEventSlim _unused = new(false);
+    private readonly Action _endUse;
+    private int _uses = 1; // the listener's own, until Dispose; plus one per accept4 call or readiness wait under way
     private int _disposed;
 
     internal VsockListener(SafeSocketHandle handle, VsockAddress localAddress)
@@ -16,6 +19,7 @@ public sealed class VsockListener : IVsockListener
         Handle = handle;
         LocalAddress = localAddress;
         _endpoint = localAddress.ToString();
+        _endUse = EndUse;
     }
 
     /// <inheritdoc />
@@ -40,9 +44,30 @@ public sealed class VsockListener : IVsockListener
             {
                 while (true)
                 {
-                    if (VsockSocket.TryAccept(Handle, _endpoint) is { } accepted)
+                    BeginUse();
+                    SafeSocketHandle? accepted;
+                    try
+                    {
+                        accepted = VsockSocket.TryAccept(Handle, _endpoint);
+                    }
+                    finally
+                    {
+                        EndUse();
+                    }
+                    if (accepted is not null)
                         return VsockConnection.Wrap(accepted, VmciOperation.Accept, _endpoint);
-                    await Readiness.Shared.WaitAsync(Handle, Interop.EPOLLIN, linked.Token).ConfigureAwait(false);
+                    BeginUse();
+                    Task ready;
+                    try
+                    {
+                        ready = Readiness.Shared.WaitAsync(Handle, Interop.EPOLLIN, linked.Token, _endUse);
+                    }
+                    catch
+                    {
+                        EndUse();
+                        throw;
+                    }
+                    await ready.ConfigureAwait(false);
                 }
             }
             finally
@@ -63,12 +88,39 @@ public sealed class VsockListener : IVsockListener
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
-        _closing.Cancel(); // ends a pending wait first: it holds a reference on the descriptor
+        // An accept under way uses the descriptor (an accept4 call, a readiness wait): closed before it lets go, the
+        // descriptor would stay open until then — after this method returned, with the port still bound in the kernel.
+        // So: cancel (a wait drops its reference on this thread, or at once on the epoll thread), drop the listener's
+        // own use, wait for the last (never for a continuation: this may run under the caller's lock), then close.
+        _closing.Cancel();
+        EndUse();
+        _unused.Wait(); // not disposed after: the last EndUse may still be inside Set (it holds no OS handle)
         Handle.Dispose();
     }
 
     /// <inheritdoc />
     public override string ToString() => $"vsock listener {LocalAddress}";
+
+    /// <summary>Counts a use of the descriptor; EBADF once the listener is closing (no new use starts then).</summary>
+    private void BeginUse()
+    {
+        var uses = Volatile.Read(ref _uses);
+        while (true)
+        {
+            if (uses == 0 || Volatile.Read(ref _disposed) != 0)
+                throw VmciError.Create(Errno.EBADF, VmciOperation.Accept, _endpoint, "the listener was closed");
+            var seen = Interlocked.CompareExchange(ref _uses, uses + 1, uses);
+            if (seen == uses)
+                return;
+            uses = seen;
+        }
+    }
+
+    private void EndUse()
+    {
+        if (Interlocked.Decrement(ref _uses) == 0)
+            _unused.Set();
+    }
 
     private void ThrowIfClosed()
     {

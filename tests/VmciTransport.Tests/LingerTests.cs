@@ -56,4 +56,28 @@ public sealed class LingerTests : IDisposable
 
         _fabric.Watchdog.Until(() => !state.HasEndpoints, "the disposed socket's relays closed");
     }
+
+    [Fact]
+    public void FinalLinger_SetJustBeforeDispose_ReadEvenWhenTheSocketWasCollected()
+    {
+        // A using block, then a GC before the sweeper's tick: the wrapper is gone, the linger set last must not be.
+        var state = ConnectSetLingerAndDispose(TimeSpan.FromSeconds(30));
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        Assert.Equal(TimeSpan.FromSeconds(30), state.FinalLinger());
+        Assert.Equal(TimeSpan.Zero, state.Linger); // the value at connect time, which would have been used
+    }
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private Internal.SocketState ConnectSetLingerAndDispose(TimeSpan lingerAtClose)
+    {
+        using var push = new PushSocket();
+        push.Options.Linger = TimeSpan.Zero;
+        push.VmciOptions().Network = _fabric.Host;
+        push.VmciConnect("vmci://3:4999");
+        push.Options.Linger = lingerAtClose;
+        return Internal.SocketState.Find(push)!;
+    }
 }

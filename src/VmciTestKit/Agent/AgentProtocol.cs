@@ -19,7 +19,7 @@ internal static class AgentProtocol
 /// <summary>One request. <see cref="Op"/> names the operation; the other members are its arguments, each optional.</summary>
 internal sealed record AgentRequest
 {
-    public string Op { get; init; } = "";
+    public string? Op { get; init; }
 
     public int? Id { get; init; }
 

@@ -12,6 +12,9 @@ public sealed class AgentServer : IAsyncDisposable
     /// <summary>How many control connections are served at once; more are closed at once.</summary>
     public const int MaxSessions = 16;
 
+    /// <summary>The longest request line a session reads; a longer one gets an EMSGSIZE reply and the session ends.</summary>
+    public const int MaxRequestLineBytes = AgentProtocol.MaxLineBytes;
+
     private readonly IVsockListener _listener;
     private readonly IVsockNetwork _network;
     private readonly TextWriter _log;

@@ -10,7 +10,7 @@ namespace Vmci.TestKit.Agent;
 internal sealed partial class AgentSession
 {
     private const int MaxFrames = 64;
-    private const long MaxFrameBytes = 64L << 20;
+    private const long MaxMessageBytes = 64L << 20;
     private const int MaxTextBytes = 1024;
 
     private AgentReply DispatchSocket(AgentRequest r) => r.Op switch
@@ -29,21 +29,9 @@ internal sealed partial class AgentSession
 
     private AgentReply NewSocket(AgentRequest r)
     {
-        NetMQSocket socket = r.Type switch
-        {
-            "PAIR" => new PairSocket(),
-            "PUB" => new PublisherSocket(),
-            "SUB" => new SubscriberSocket(),
-            "XPUB" => new XPublisherSocket(),
-            "XSUB" => new XSubscriberSocket(),
-            "REQ" => new RequestSocket(),
-            "REP" => new ResponseSocket(),
-            "DEALER" => new DealerSocket(),
-            "ROUTER" => new RouterSocket(),
-            "PUSH" => new PushSocket(),
-            "PULL" => new PullSocket(),
-            _ => throw Invalid("type", $"'{r.Type}' is not PAIR, PUB, SUB, XPUB, XSUB, REQ, REP, DEALER, ROUTER, PUSH or PULL"),
-        };
+        if (r.Type is not { } type || !SocketTypes.Names.Contains(type))
+            throw Invalid("type", $"'{r.Type}' is not one of {string.Join(", ", SocketTypes.Names)}");
+        var socket = SocketTypes.Create(type);
         try
         {
             Configure(socket, r.Options);
@@ -94,13 +82,17 @@ internal sealed partial class AgentSession
     {
         var socket = Get<NetMQSocket>(r);
         var frames = r.Frames is { Count: > 0 and <= MaxFrames } f ? f : throw Invalid("frames", $"1..{MaxFrames} frames are required");
+        if (frames.Any(frame => frame is null))
+            throw Invalid("frames", "a frame is null: each is {text} or {size, seed}");
+        if (frames.Sum(frame => frame.Text is null ? Size(frame.Size, MaxMessageBytes) : frame.Text.Length) > MaxMessageBytes)
+            throw Invalid("frames", $"a message is at most {MaxMessageBytes} bytes in all");
         var message = new NetMQMessage();
         foreach (var frame in frames)
         {
             if (frame.Text is { } text)
                 message.Append(text);
             else
-                message.Append(PayloadStream.Create((int)Size(frame.Size, MaxFrameBytes), frame.Seed ?? 0));
+                message.Append(PayloadStream.Create((int)Size(frame.Size, MaxMessageBytes), frame.Seed ?? 0));
         }
         if (!socket.TrySendMultipartMessage(TimeSpanOf(r), message))
             throw VmciError.Create(Errno.EAGAIN, VmciOperation.Send, null, "the message could not be queued within the time limit (high-water mark)");

@@ -67,6 +67,12 @@ internal sealed partial class AgentSession : IDisposable
                 {
                     reply = Failure(e);
                 }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    // A request no rule above foresaw: the client hears what broke, the agent goes on serving.
+                    _log.WriteLine($"agent: a request from {_control.RemoteAddress} failed unexpectedly: {e}");
+                    reply = Failure(VmciError.Create(Errno.EPROTO, VmciOperation.Receive, null, $"the agent could not run the request ({e.GetType().Name}: {e.Message})"));
+                }
                 Write(reply);
             }
         }
@@ -98,6 +104,7 @@ internal sealed partial class AgentSession : IDisposable
         "stream.getOption" => new AgentReply { Ok = true, Value = Get<IVsockConnection>(r).GetOption(ParseOption(r.Option)) },
         "stream.setOption" => Do(r, c => c.SetOption(ParseOption(r.Option), r.Value ?? throw Invalid("value", "is required"))),
         "close" => Close(r),
+        null => throw Invalid("op", "is required"),
         _ when r.Op.StartsWith("socket.", StringComparison.Ordinal) => DispatchSocket(r),
         _ => throw Invalid("op", $"'{r.Op}' is not an agent operation"),
     };

@@ -35,14 +35,23 @@ internal sealed class SocketState
     private readonly List<(string Original, IConnectEndpoint Endpoint)> _connects = [];
     private List<IEndpoint>? _closing;
 
-    private SocketState(object socket) => _socket = new WeakReference<object>(socket);
+    // NetMQ's own options object of the socket (SocketBase.m_options): the linger set last lives there, and it stays
+    // readable when the NetMQSocket wrapper has been disposed and even collected (a using block, then a GC before the
+    // sweep) — the weak reference alone would then lose the linger set just before Dispose.
+    private readonly object? _netMqOptions;
+
+    private SocketState(object socket)
+    {
+        _socket = new WeakReference<object>(socket);
+        _netMqOptions = NetMqOptionsOf(socket);
+    }
 
     /// <summary>The socket's vmci options.</summary>
     public VmciSocketOptions Options { get; } = new();
 
     /// <summary>
-    /// The socket's linger as of its last vmci bind/connect, for relay drains when the linger it had at its disposal cannot
-    /// be read (<see cref="FinalLinger"/>: NetMQ's public options refuse a disposed socket).
+    /// The socket's linger as of its last vmci bind/connect, for drains when the linger it had at its disposal cannot be
+    /// read (<see cref="FinalLinger"/>: NetMQ's public options refuse a disposed socket).
     /// </summary>
     public TimeSpan Linger { get; set; }
 
@@ -193,22 +202,29 @@ internal sealed class SocketState
 
     /// <summary>
     /// The linger of the disposed socket, read from NetMQ's internal options (SocketBase.m_options.Linger, milliseconds,
-    /// -1 forever), which survive the disposal; null when the socket was collected or this NetMQ keeps it elsewhere.
+    /// -1 forever), which survive the disposal; null when this NetMQ keeps it elsewhere.
     /// </summary>
-    private TimeSpan? FinalLinger()
+    internal TimeSpan? FinalLinger()
     {
-        if (!_socket.TryGetTarget(out var socket) || LingerReader.Value is not var (handle, options, linger))
+        if (_netMqOptions is null || LingerReader.Value is not var (_, _, linger))
             return null;
         try
         {
-            var socketBase = socket switch
-            {
-                NetMQSocket s => handle.GetValue(s),
-                _ => null,
-            };
-            return socketBase is not null && options.GetValue(socketBase) is { } o && linger(o) is int ms
-                ? ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms)
-                : null;
+            return linger(_netMqOptions) is int ms ? ms < 0 ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(ms) : null;
+        }
+        catch (Exception e) when (e is TargetException or MemberAccessException or InvalidCastException)
+        {
+            return null;
+        }
+    }
+
+    private static object? NetMqOptionsOf(object socket)
+    {
+        if (socket is not NetMQSocket netMq || LingerReader.Value is not var (handle, options, _))
+            return null;
+        try
+        {
+            return handle.GetValue(netMq) is { } socketBase ? options.GetValue(socketBase) : null;
         }
         catch (Exception e) when (e is TargetException or MemberAccessException or InvalidCastException)
         {

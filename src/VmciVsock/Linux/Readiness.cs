@@ -30,12 +30,19 @@ internal sealed unsafe class Readiness
     public static Readiness Shared => Instance.Value;
 
     /// <summary>Completes when <paramref name="socket"/> reports one of <paramref name="events"/> (or an error or hang-up).</summary>
-    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> fires first.</exception>
-    public Task WaitAsync(SafeSocketHandle socket, uint events, CancellationToken cancellationToken)
+    /// <param name="socket">The socket to watch; referenced until the wait is removed.</param>
+    /// <param name="events">EPOLLIN, EPOLLOUT.</param>
+    /// <param name="cancellationToken">Ends the wait; the reference is dropped on the cancelling thread, before it goes on.</param>
+    /// <param name="released">
+    /// Called once the wait holds no reference on <paramref name="socket"/> any more — at once, on the thread that removed
+    /// the wait (the epoll thread or the canceller), before the returned task completes. Only when this method returns.
+    /// </param>
+    /// <exception cref="OperationCanceledException">When <paramref name="cancellationToken"/> had fired already.</exception>
+    public Task WaitAsync(SafeSocketHandle socket, uint events, CancellationToken cancellationToken, Action? released = null)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var key = (ulong)Interlocked.Increment(ref _nextKey);
-        var wait = new Wait(socket);
+        var wait = new Wait(socket, released);
         var added = false;
         socket.DangerousAddRef(ref added);
         _waits[key] = wait;
@@ -81,6 +88,7 @@ internal sealed unsafe class Readiness
             return;
         Interop.epoll_ctl(_epoll, Interop.EPOLL_CTL_DEL, (int)wait.Socket.DangerousGetHandle(), null);
         wait.Socket.DangerousRelease();
+        wait.Released?.Invoke();
         wait.Registration.Dispose();
         if (cancelledBy is { } token)
             wait.Completion.TrySetCanceled(token);
@@ -88,9 +96,11 @@ internal sealed unsafe class Readiness
             wait.Completion.TrySetResult();
     }
 
-    private sealed class Wait(SafeSocketHandle socket)
+    private sealed class Wait(SafeSocketHandle socket, Action? released)
     {
         public SafeSocketHandle Socket { get; } = socket;
+
+        public Action? Released { get; } = released;
 
         public TaskCompletionSource Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 

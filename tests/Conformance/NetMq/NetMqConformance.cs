@@ -107,22 +107,7 @@ public abstract partial class NetMqConformance : IDisposable
         (_watchdog ??= Own(Watchdog.Start(TestContext.Current.CancellationToken))).Until(condition, what);
 
     /// <summary>A NetMQ socket by name.</summary>
-    protected static NetMQSocket Create(string type) => type switch
-    {
-        "PAIR" => new PairSocket(),
-        "PUB" => new PublisherSocket(),
-        "SUB" => new SubscriberSocket(),
-        "XPUB" => new XPublisherSocket(),
-        "XSUB" => new XSubscriberSocket(),
-        "REQ" => new RequestSocket(),
-        "REP" => new ResponseSocket(),
-        "DEALER" => new DealerSocket(),
-        "ROUTER" => new RouterSocket(),
-        "PUSH" => new PushSocket(),
-        "PULL" => new PullSocket(),
-        "STREAM" => new StreamSocket(),
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown socket type"),
-    };
+    protected static NetMQSocket Create(string type) => SocketTypes.Create(type);
 
     /// <inheritdoc />
     public void Dispose()

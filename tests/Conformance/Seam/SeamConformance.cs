@@ -165,6 +165,26 @@ public abstract partial class SeamConformance : IDisposable
         Assert.Equal(port, Listen(new VsockAddress(VmciCid.Any, port)).LocalAddress.Port);
     }
 
+    [Fact(DisplayName = "§5 dispose a listener while an accept starts → its port is free when dispose returns")]
+    [Trait("Spec", "§5")]
+    public async Task Listen_ListenerDisposedDuringAccept_PortIsFreeOnReturn()
+    {
+        // An accept that is just starting (or just woke) holds the descriptor; dispose must not return before it lets
+        // go, or the kernel still has the port bound when the caller binds it again. Many rounds: the window is short.
+        using var watchdog = Watchdog.Start(TestContext.Current.CancellationToken);
+        for (var round = 0; round < 200; round++)
+        {
+            var listener = Network.Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var port = listener.LocalAddress.Port;
+            var accept = Task.Run(() => listener.AcceptAsync(watchdog.Token).AsTask(), watchdog.Token);
+            if (round % 2 == 1)
+                await Task.Yield();
+            listener.Dispose();
+            Network.Listen(new VsockAddress(VmciCid.Any, port)).Dispose();
+            await VmciAssert.ThrowsAsync(Errno.EBADF, () => watchdog.Guard(accept));
+        }
+    }
+
     [Fact(DisplayName = "§5 dispose a listener → a pending accept fails with EBADF")]
     [Trait("Spec", "§5")]
     public async Task Accept_ListenerDisposed_FailsWithEBADF()

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using NetMQ;
 using Vmci;
+using Vmci.TestKit;
 using Vmci.TestKit.Agent;
 using Vmci.Transport;
 

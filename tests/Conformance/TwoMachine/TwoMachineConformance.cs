@@ -1,5 +1,3 @@
-using NetMQ;
-using NetMQ.Sockets;
 using Vmci;
 using Vmci.Sim;
 using Vmci.TestKit.Agent;
@@ -121,24 +119,4 @@ public interface ITwoMachineSetup
 
     /// <summary>Why the leaf cannot run here, or null.</summary>
     string? SkipReason { get; }
-}
-
-/// <summary>NetMQ sockets by name.</summary>
-internal static class SocketTypes
-{
-    public static NetMQSocket Create(string type) => type switch
-    {
-        "PAIR" => new PairSocket(),
-        "PUB" => new PublisherSocket(),
-        "SUB" => new SubscriberSocket(),
-        "XPUB" => new XPublisherSocket(),
-        "XSUB" => new XSubscriberSocket(),
-        "REQ" => new RequestSocket(),
-        "REP" => new ResponseSocket(),
-        "DEALER" => new DealerSocket(),
-        "ROUTER" => new RouterSocket(),
-        "PUSH" => new PushSocket(),
-        "PULL" => new PullSocket(),
-        _ => throw new ArgumentOutOfRangeException(nameof(type), type, "unknown socket type"),
-    };
 }
