@@ -3,7 +3,7 @@
 # on another, both on one simulator fabric; the agent's machine and the suite's machine have different CIDs.
 #
 #   eng/guest/two-machine.sh --vmci DIR --bundle DIR --out DIR [--agent SIDE] [--suite SIDE]
-#                            [--fabric DIR] [--port N] [--filter PATTERN] [--no-skips] [--name LEG]
+#                            [--fabric DIR] [--port N] [--filter PATTERN] [--no-skips [--allow-skip TEXT]...] [--name LEG]
 #
 #   --vmci DIR      the published vmci tool (DIR/vmci): dotnet publish src/VmciCli -c Release -r linux-x64 --self-contained -o DIR
 #   --bundle DIR    the published conformance bundle (DIR/Conformance):
@@ -20,6 +20,8 @@
 #   --port N        the agent's port (default 5000)
 #   --filter PAT    only the cases whose method matches PAT (vmci conformance --filter)
 #   --no-skips      a skipped case fails the leg (every case must have run)
+#   --allow-skip TEXT  with --no-skips: a case whose skip reason contains TEXT may skip (a reason the leg cannot run
+#                   it by design, e.g. a suite in a guest cannot reach the host's fabric to partition it); repeatable
 #   --name LEG      the leg's name in the summary line (default: AGENT-SIDE↔SUITE-SIDE)
 #
 # Both directions of roles are two calls, e.g. the simulator leaf as CI runs it:
@@ -38,10 +40,11 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
-usage="usage: eng/guest/two-machine.sh --vmci DIR --bundle DIR --out DIR [--agent SIDE] [--suite SIDE] [--fabric DIR] [--port N] [--filter PAT] [--no-skips] [--name LEG]"
+usage="usage: eng/guest/two-machine.sh --vmci DIR --bundle DIR --out DIR [--agent SIDE] [--suite SIDE] [--fabric DIR] [--port N] [--filter PAT] [--no-skips [--allow-skip TEXT]...] [--name LEG]"
 die() { printf 'two-machine: %s\n' "$1" >&2; exit "${2:-2}"; }
 
 vmci_dir="" bundle="" out="" agent_side="sim:3" suite_side="sim:2" fabric="" port=5000 filter="" no_skips=0 name=""
+allowed_skips=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --vmci | --bundle | --out | --agent | --suite | --fabric | --port | --filter | --name)
@@ -52,6 +55,7 @@ while [[ $# -gt 0 ]]; do
       esac
       shift 2 ;;
     --no-skips) no_skips=1; shift ;;
+    --allow-skip) [[ $# -ge 2 && -n "$2" ]] || die "--allow-skip needs a value; $usage"; allowed_skips+=("--allow-skip=$2"); shift 2 ;;
     -h | --help) sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown argument '$1'; $usage" ;;
   esac
@@ -161,7 +165,7 @@ if [[ "$agent_kind" == sim && "$agent_rc" -ne 0 ]]; then
 fi
 
 summary_flags=()
-if ((no_skips)); then summary_flags+=(--no-skips); fi
+if ((no_skips)); then summary_flags+=(--no-skips "${allowed_skips[@]}"); fi
 if [[ -s "$out/two-machine.junit.xml" ]]; then
   counts="$(python3 "$repo/eng/test-summary.py" "${summary_flags[@]}" "$out/two-machine.junit.xml" | tee "$out/summary.txt")" && summary_rc=0 || summary_rc=$?
   grep -v '^tests: ' "$out/summary.txt" >&2 || true
