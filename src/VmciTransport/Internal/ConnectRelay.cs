@@ -113,8 +113,9 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
                 Reset(tcp);
                 continue;
             }
-            Interlocked.Increment(ref _accepted);
+            // Tracked before it counts as accepted: a drain looking in between must not find "accepted, nothing pending".
             Track(Task.Run(() => ConnectAsync(tcp)));
+            Interlocked.Increment(ref _accepted);
         }
     }
 
