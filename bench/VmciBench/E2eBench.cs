@@ -12,8 +12,9 @@ namespace VmciBench;
 /// one run — PUSH/PULL throughput and CPU per message at 16 B, 1 KiB, 64 KiB, 1 MiB and REQ/REP round trips for NetMQ tcp
 /// loopback (the baseline), NetMQ vmci in direct mode and in relay mode (over the simulator, or over the kernel with
 /// <c>--backend vsock</c>, guest only) and a raw length-prefixed Unix domain socket stream (the physical limit). Paths
-/// alternate round by round (tcp, direct, relay, uds, tcp, ...) so that load from other processes hits them alike; each
-/// figure is the median of its rounds, each ratio the median of the per-round ratios. Then the scale checks (sim only).
+/// alternate round by round (tcp, direct, relay, uds, tcp, ...) so that load from other processes hits them alike; a
+/// round lasts about 0.15 s (quick) or 0.4 s (full) on the baseline (its count is sized by a probe); each figure is the
+/// median of its rounds, each ratio the median of the per-round ratios. Then the scale checks (sim only).
 /// </summary>
 public static class E2eBench
 {
@@ -58,18 +59,25 @@ public static class E2eBench
                 Measure(() => path.Throughput(1024, 5000), ref failures);
                 Measure(() => path.RoundTrips(300), ref failures);
             }
+            // Rounds last about this long on the baseline path: counts fixed in bytes made a 1 KiB round 12 ms long in a
+            // quick run, and one scheduler hiccup then doubled a ratio (a CI guard that could flake).
+            var roundSeconds = quick ? 0.15 : 0.4;
             foreach (var size in options.Sizes)
             {
                 long budget = quick ? 4L << 20 : 32L << 20;
                 var count = (int)Math.Clamp(budget / size, 200, quick ? 40_000 : 300_000);
                 if (backend == "vsock")
-                    count = Math.Max(50, count / 20); // TCG guests are slow
+                    count = Math.Max(50, count / 20); // TCG guests are slow: counts stay fixed there
+                else if (Measure(() => paths[0].Throughput(size, count), ref failures) is { MsgPerSec: > 0 } probe)
+                    count = (int)Math.Clamp(probe.MsgPerSec * roundSeconds, 200, 5_000_000);
                 var results = Rounds(paths, p => p.Throughput(size, count), rounds, ref failures);
                 table.Row($"push/pull {Label(size)} msg/s", Each(results, t => t.MsgPerSec), true, size);
                 table.Row($"push/pull {Label(size)} MB/s", Each(results, t => t.MBPerSec), true, size);
                 table.Row($"push/pull {Label(size)} cpu us/msg", Each(results, t => t.CpuUsPerMsg), false, size);
             }
             var trips = backend == "vsock" ? 100 : quick ? 400 : 2000;
+            if (backend != "vsock" && Measure(() => paths[0].RoundTrips(trips), ref failures) is { P50: > 0 } rtt)
+                trips = (int)Math.Clamp(roundSeconds * 1e6 / rtt.P50, trips, 50_000);
             var rtts = Rounds(paths, p => p.RoundTrips(trips), rounds, ref failures);
             table.Row("req/rep p50 us", Each(rtts, l => l.P50), false, 0);
             table.Row("req/rep p99 us", Each(rtts, l => l.P99), false, 0);

@@ -18,9 +18,13 @@ public static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        // The scale part opens 1,000 NetMQ sockets per transport mode, one pass right after the other; NetMQ reaps closed
+        // sockets in the background, so its default limit of 1,024 sockets (fixed when its context starts) could be met
+        // by sockets still being reaped.
+        NetMQ.NetMQConfig.MaxSockets = 8192;
         var root = new RootCommand("vmci-harness benchmarks: ratios measured in one run, paths alternating round by round.")
         {
-            E2eCommand(), SimCommand(), MicroCommand(),
+            E2eCommand(), SimCommand(), MicroCommand(), CompareCommand(),
         };
         if (Console.IsOutputRedirected)
             Spectre.Console.AnsiConsole.Profile.Width = 200; // a CI log: the wide tables stay one line a row
@@ -73,6 +77,14 @@ public static class Program
         var quick = new Option<bool>("--quick") { Description = "fewer connects and bytes per round" };
         var command = new Command("sim", "The simulator vs raw Unix domain sockets: connect+accept rate and stream throughput.") { quick };
         command.SetAction((parse, _) => SimBench.RunAsync(parse.GetValue(quick)));
+        return command;
+    }
+
+    private static Command CompareCommand()
+    {
+        var files = new Argument<FileInfo[]>("files") { Description = "two or more files written by e2e --json", Arity = ArgumentArity.OneOrMore };
+        var command = new Command("compare", "Do repeated e2e runs agree? Each ratio to tcp per run, and whether every run is within ±15 % of their mean.") { files };
+        command.SetAction(parse => Compare.Run(parse.GetValue(files)!));
         return command;
     }
 

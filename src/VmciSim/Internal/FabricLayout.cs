@@ -66,6 +66,31 @@ internal sealed class FabricLayout
 
     public bool MachineExists(uint cid) => Directory.Exists(MachineDirectory(cid));
 
+    /// <summary>
+    /// Whether the connector at the other end of <paramref name="client"/> holds the CID it claims (<paramref name="source"/>):
+    /// its end of the Unix socket is bound in that machine's directory (getpeername), and that directory and that socket
+    /// belong to the connecting user (SO_PEERCRED, lstat — the directory is a real directory, not a link). Only the last
+    /// two components of the peer's name are used: a container may see the fabric at another path. Null when it does,
+    /// EPERM otherwise; where the OS cannot tell (not Linux), unchecked. Listeners and a device's gateway both ask this.
+    /// </summary>
+    public Errno? CheckConnector(Socket client, uint source)
+    {
+        if (!UnixFiles.IsStrict)
+            return null;
+        if (UnixSockets.PeerPath(client) is not { } bound || UnixSockets.PeerUid(client) is not { } uid)
+            return Errno.EPERM; // unbound (a raw connector) or abstract: it proves nothing
+        var name = Path.GetFileName(bound);
+        var claimed = source.ToString(CultureInfo.InvariantCulture);
+        if (name.Length == 0 || Path.GetFileName(Path.GetDirectoryName(bound)) != claimed)
+            return Errno.EPERM; // bound in another machine's directory than the CID it claims
+        var directory = MachineDirectory(source);
+        if (UnixFiles.TryStat(directory, out var machine) != 0 || !machine.IsDirectory || machine.Uid != uid)
+            return Errno.EPERM; // no such machine, a link, or another user's machine
+        if (UnixFiles.TryStat(Path.Combine(directory, name), out var end) != 0 || !end.IsSocket || end.Uid != uid)
+            return Errno.EPERM; // its socket is not in that directory (it lives elsewhere under the same name)
+        return null;
+    }
+
     /// <summary>Parses a machine directory name (a decimal CID), false for anything else.</summary>
     public static bool TryParseNumber(string name, out uint value) =>
         uint.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out value)

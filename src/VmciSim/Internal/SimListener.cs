@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
-using System.Globalization;
 using System.Net.Sockets;
 using System.Threading.Channels;
-using Vmci.Sim.Unix;
 
 namespace Vmci.Sim.Internal;
 
@@ -15,7 +13,7 @@ namespace Vmci.Sim.Internal;
 /// directory of the connecting user), the topology (<see cref="SimTopology.Vmware"/>: a guest reaches the host and
 /// itself only) and the refuse, partition and pause faults. Malformed, truncated, oversized or slow handshakes are
 /// refused and closed without affecting the listener; there is no fixed number of handshake slots: each pending
-/// handshake holds one descriptor for at most <see cref="FirstByteTimeout"/> (nothing sent) or
+/// handshake holds one descriptor for at most <see cref="FirstByteTimeout"/> (nothing sent) and
 /// <see cref="HandshakeTimeout"/> (the whole request line), and when descriptors run out the oldest is dropped.
 /// </summary>
 internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarget
@@ -25,8 +23,13 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
     internal TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>How long a connector may take to send the first byte of its request (a real one sends it with connect).</summary>
-    /// <remarks>Defaults to 500 ms, and is never longer than <see cref="HandshakeTimeout"/>.</remarks>
-    internal TimeSpan FirstByteTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+    /// <remarks>
+    /// Defaults to 2 s, and is never longer than <see cref="HandshakeTimeout"/>. 500 ms was too short for a loaded machine:
+    /// in a TCG guest under load a legitimate connector (preempted between its connect and its send, or this listener's
+    /// read completing late) was dropped and saw ECONNRESET. Exhaustion is handled apart: out of descriptors, the oldest
+    /// pending handshake is dropped.
+    /// </remarks>
+    internal TimeSpan FirstByteTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
     /// <summary>While fewer handshakes than this are pending, the accept thread waits briefly in place for a request.</summary>
     private const int GraceWhilePendingBelow = 4;
@@ -248,7 +251,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         }
         var machine = Machine;
         var source = request.Source.Cid == VmciCid.Local ? machine : request.Source.Cid;
-        if ((CheckSource(client, source) ?? CheckPolicy(source, machine)) is { } denied)
+        if ((_layout.CheckConnector(client, source) ?? CheckPolicy(source, machine)) is { } denied)
         {
             Refuse(client, denied);
             return false;
@@ -286,30 +289,6 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         Interlocked.Decrement(ref _queued);
         connection.Dispose();
         return true; // disposed already, through the connection
-    }
-
-    /// <summary>
-    /// A connector holds the CID it claims: its end of the Unix socket is bound in that machine's directory
-    /// (getpeername), and that directory and that socket belong to the connecting user (SO_PEERCRED, lstat — the
-    /// directory is a real directory, not a link). Only the last two components of the peer's name are used: a
-    /// container may see the fabric at another path. EPERM otherwise. Where the OS cannot tell (not Linux), unchecked.
-    /// </summary>
-    private Errno? CheckSource(Socket client, uint source)
-    {
-        if (!UnixFiles.IsStrict)
-            return null;
-        if (UnixSockets.PeerPath(client) is not { } bound || UnixSockets.PeerUid(client) is not { } uid)
-            return Errno.EPERM; // unbound (a raw connector) or abstract: it proves nothing
-        var name = Path.GetFileName(bound);
-        var claimed = source.ToString(CultureInfo.InvariantCulture);
-        if (name.Length == 0 || Path.GetFileName(Path.GetDirectoryName(bound)) != claimed)
-            return Errno.EPERM; // bound in another machine's directory than the CID it claims
-        var directory = _layout.MachineDirectory(source);
-        if (UnixFiles.TryStat(directory, out var machine) != 0 || !machine.IsDirectory || machine.Uid != uid)
-            return Errno.EPERM; // no such machine, a link, or another user's machine
-        if (UnixFiles.TryStat(Path.Combine(directory, name), out var end) != 0 || !end.IsSocket || end.Uid != uid)
-            return Errno.EPERM; // its socket is not in that directory (it lives elsewhere under the same name)
-        return null;
     }
 
     /// <summary>The policy the listener enforces itself: the topology (ENETUNREACH) and the refuse fault (ECONNRESET).</summary>

@@ -62,7 +62,7 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
     public int HandshakeDeadlines => Volatile.Read(ref _handshakeDeadlines);
 
     /// <summary>Starts accepting.</summary>
-    public void Start() => StartAccepting(AcceptLoopAsync);
+    public void Start() => StartAccepting(AcceptLoopAsync, _name);
 
     public void Close(SocketFacade socket)
     {
@@ -107,25 +107,33 @@ internal sealed class BindRelay : RelayBase, IBindEndpoint
                 vsock.Dispose();
                 continue;
             }
-            var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            try
-            {
-                await tcp.ConnectAsync(_target, Stopping).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
-            {
-                // The NetMQ socket is gone (disposed or unbound): refuse this peer and let the owner clean up.
-                Interlocked.Decrement(ref _pending);
-                tcp.Dispose();
-                vsock.Abort();
-                vsock.Dispose();
-                continue;
-            }
-            var pair = Adopt(tcp, vsock);
-            Interlocked.Decrement(ref _pending);
-            if (pair is not null && !_raw && _limits.HandshakeTimeout > TimeSpan.Zero)
-                WatchGreeting(pair);
+            // Paired on its own: the accept loop goes straight back to the listener, so a NetMQ socket slow to accept its
+            // loopback connections never leaves vmci peers waiting in (and refused by) a full backlog.
+            Track(PairAsync(vsock));
         }
+    }
+
+    /// <summary>Connects a loopback TCP connection to the NetMQ socket for <paramref name="vsock"/> and pairs the two.</summary>
+    private async Task PairAsync(IVsockConnection vsock)
+    {
+        var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        try
+        {
+            await tcp.ConnectAsync(_target, Stopping).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
+        {
+            // The NetMQ socket is gone (disposed or unbound): refuse this peer and let the owner clean up.
+            Interlocked.Decrement(ref _pending);
+            tcp.Dispose();
+            vsock.Abort();
+            vsock.Dispose();
+            return;
+        }
+        var pair = Adopt(tcp, vsock);
+        Interlocked.Decrement(ref _pending);
+        if (pair is not null && !_raw && _limits.HandshakeTimeout > TimeSpan.Zero)
+            WatchGreeting(pair);
     }
 
     private void WatchGreeting(RelayPair pair) =>

@@ -13,6 +13,9 @@ namespace Vmci.Transport.Internal;
 /// </summary>
 internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
 {
+    /// <summary>The pause after a failed accept (EMFILE and the like) before accepting again.</summary>
+    private static readonly TimeSpan AcceptRetryDelay = TimeSpan.FromMilliseconds(100);
+
     private readonly IVsockNetwork _network;
     private readonly VsockOptions _options;
     private readonly ReconnectPolicy _policy;
@@ -69,7 +72,7 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
     public bool GaveUp { get; private set; }
 
     /// <summary>Starts accepting.</summary>
-    public void Start() => StartAccepting(AcceptLoopAsync);
+    public void Start() => StartAccepting(AcceptLoopAsync, _name);
 
     public void Close(SocketFacade socket)
     {
@@ -101,6 +104,20 @@ internal sealed class ConnectRelay : RelayBase, IConnectEndpoint
             try
             {
                 tcp = await _listener.AcceptAsync(Stopping).ConfigureAwait(false);
+            }
+            catch (SocketException e) when (!Stopping.IsCancellationRequested && e.SocketErrorCode is not SocketError.OperationAborted)
+            {
+                // Out of descriptors, or a connection aborted before it was taken: the relay goes on (NetMQ reconnects);
+                // ending here would leave every later connection of NetMQ's waiting in the backlog, unserved.
+                try
+                {
+                    await Task.Delay(AcceptRetryDelay, Stopping).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+                continue;
             }
             catch (Exception e) when (e is SocketException or OperationCanceledException or ObjectDisposedException)
             {

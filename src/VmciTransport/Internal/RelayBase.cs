@@ -8,6 +8,9 @@ namespace Vmci.Transport.Internal;
 /// </summary>
 internal abstract class RelayBase : ILingering, IDisposable
 {
+    // How often a drain looks again while nothing it waits for has ended (a pair's end of stream is seen by polling).
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly HashSet<RelayPair> _pairs = [];
     private readonly List<Task> _loops = [];
@@ -89,7 +92,7 @@ internal abstract class RelayBase : ILingering, IDisposable
     public bool OnSocketGone()
     {
         lock (_gate)
-            _drain ??= Task.Run(Drain);
+            _drain ??= Task.Run(DrainAsync);
         return _drain.IsCompleted;
     }
 
@@ -98,27 +101,24 @@ internal abstract class RelayBase : ILingering, IDisposable
     /// connections still being made (linger covers them, SPEC §8) and for each pair to forward what NetMQ still flushes
     /// into it (NetMQ closes its side once flushed), then <see cref="Dispose"/>.
     /// </summary>
-    private void Drain()
+    /// <remarks>
+    /// Asynchronous: a drain may last the whole linger (30 s at most), and one that held a pool thread that long — one per
+    /// lingering relay — could starve the very continuations it waits for on a small machine.
+    /// </remarks>
+    private async Task DrainAsync()
     {
         OnDrainStart();
         var deadline = DateTime.UtcNow + Linger;
-        while (DateTime.UtcNow < deadline && !Drained())
+        while (!Drained() && deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero)
         {
             Task[] pending;
             lock (_gate)
             {
                 if (_disposed)
                     return;
-                pending = [.. Pending(), Task.Delay(50)];
+                pending = [.. Pending(), Task.Delay(left < Poll ? left : Poll)];
             }
-            try
-            {
-                Task.WaitAny(pending, deadline - DateTime.UtcNow is var left && left > TimeSpan.Zero ? left : TimeSpan.Zero);
-            }
-            catch (AggregateException)
-            {
-                // Ended: looked at again on the next round.
-            }
+            await Task.WhenAny(pending).ConfigureAwait(false); // an ending task is looked at again on the next round
         }
         Dispose();
     }
@@ -140,8 +140,13 @@ internal abstract class RelayBase : ILingering, IDisposable
     /// <summary>The socket is gone and the drain begins: a bind stops taking peers; a connect keeps its listener, which NetMQ's lingering session may still (re)connect to.</summary>
     protected abstract void OnDrainStart();
 
-    /// <summary>Starts the accept loop (not one of the loops the drain waits for: it ends when the listener closes).</summary>
-    protected static void StartAccepting(Func<Task> loop) => _ = Task.Run(loop);
+    /// <summary>
+    /// Starts the accept loop (not one of the loops the drain waits for: it ends when the listener closes). A loop that
+    /// fails is logged (an accept loop that dies unseen leaves NetMQ's connections unserved).
+    /// </summary>
+    protected static void StartAccepting(Func<Task> loop, string endpoint) =>
+        _ = Task.Run(loop).ContinueWith(t => TransportLog.Logger.LoopFailed("accept", endpoint, t.Exception!.InnerException ?? t.Exception),
+            CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
 
     /// <summary>Remembers a background loop so that <see cref="Dispose"/> and the drain can wait for it.</summary>
     protected void Track(Task loop)

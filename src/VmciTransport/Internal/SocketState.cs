@@ -139,25 +139,46 @@ internal sealed class SocketState
     public static void Sweep()
     {
         lock (SweepGate)
+            SweepNow();
+    }
+
+    // The timer's tick: skipped while a sweep is under way. Timer callbacks overlap when one runs longer than the interval;
+    // waiting for the gate, each would hold a pool thread — fifty a second behind one slow sweep, the starvation of the
+    // very continuations (relay attempts, drains) the sweep lets finish.
+    private static void Tick()
+    {
+        if (!SweepGate.TryEnter())
+            return;
+        try
         {
-            SocketState[] watched;
-            lock (WatchGate)
-                watched = [.. Watched];
-            foreach (var state in watched)
+            SweepNow();
+        }
+        finally
+        {
+            SweepGate.Exit();
+        }
+    }
+
+    // Under SweepGate.
+    private static void SweepNow()
+    {
+        SocketState[] watched;
+        lock (WatchGate)
+            watched = [.. Watched];
+        foreach (var state in watched)
+        {
+            if (state.Advance())
             {
-                if (state.Advance())
-                {
-                    lock (WatchGate)
-                        Watched.Remove(state);
-                }
+                lock (WatchGate)
+                    Watched.Remove(state);
             }
-            lock (WatchGate)
+        }
+        lock (WatchGate)
+        {
+            if (Watched.Count == 0)
             {
-                if (Watched.Count == 0)
-                {
-                    s_sweeper?.Dispose();
-                    s_sweeper = null;
-                }
+                s_sweeper?.Dispose();
+                s_sweeper = null;
             }
         }
     }
@@ -256,7 +277,7 @@ internal sealed class SocketState
         {
             if (!Watched.Contains(state))
                 Watched.Add(state);
-            s_sweeper ??= new Timer(_ => Sweep(), null, SweepInterval, SweepInterval);
+            s_sweeper ??= new Timer(_ => Tick(), null, SweepInterval, SweepInterval);
             if (!s_exitHooked)
             {
                 s_exitHooked = true;
