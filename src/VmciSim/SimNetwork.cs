@@ -142,7 +142,7 @@ public sealed class SimNetwork : IVsockNetwork
             // (EAGAIN otherwise, reported as a full backlog), so it is done in place and the connect timeout is spent
             // waiting for the answer.
             socket.Blocking = false;
-            socket = ConnectToMachine(socket, machine, remote.Port);
+            ConnectToMachine(ref socket, ref bound, localCid, machine, remote.Port, endpoint);
             socket.Send(Handshake.FormatRequest(local, remote), SocketFlags.None);
             var reply = new byte[Handshake.ReplyBytes];
             var length = 0;
@@ -252,36 +252,43 @@ public sealed class SimNetwork : IVsockNetwork
 
     /// <summary>
     /// connect(2) to the socket file of (machine, port). A real guest served by a vhost-user device has no socket file
-    /// per port: when there is none (or a stale one), the device's gateway answers for every port of the machine.
-    /// Ordinary machines have no gateway: their errors are the original ones.
+    /// per port: when there is none (or a stale one), the device's gateway answers for every port of the machine — over
+    /// a fresh connector end, bound like the first (.NET cannot connect a socket again after a failed connect, and the
+    /// gateway checks the bound name as a listener does). Ordinary machines have no gateway: their errors are the original ones.
     /// </summary>
-    private Socket ConnectToMachine(Socket socket, uint machine, uint port)
+    private void ConnectToMachine(ref Socket socket, ref string? bound, uint localCid, uint machine, uint port, string endpoint)
     {
         try
         {
             socket.Connect(_layout.SocketEndPoint(machine, port));
-            return socket;
         }
         catch (SocketException e) when (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionRefused)
         {
-            if (TryConnectGateway(machine) is not { } gateway)
+            if (TryConnectGateway(localCid, machine, endpoint) is not var (gateway, gatewayBound))
                 throw;
             socket.Dispose();
-            return gateway;
+            if (bound is not null)
+                UnixFiles.Unlink(bound);
+            (socket, bound) = (gateway, gatewayBound);
         }
     }
 
-    private Socket? TryConnectGateway(uint machine)
+    private (Socket Socket, string? Bound)? TryConnectGateway(uint localCid, uint machine, string endpoint)
     {
-        var gateway = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified) { Blocking = false };
+        if (!File.Exists(_layout.GatewayPath(machine)))
+            return null;
+        var (gateway, bound) = BindConnectorEnd(localCid, endpoint);
         try
         {
+            gateway.Blocking = false;
             gateway.Connect(_layout.GatewayEndPoint(machine));
-            return gateway;
+            return (gateway, bound);
         }
         catch (SocketException)
         {
             gateway.Dispose();
+            if (bound is not null)
+                UnixFiles.Unlink(bound);
             return null;
         }
     }

@@ -32,6 +32,41 @@ public sealed class FabricRulesTests() : FabricTestBase(TestContext.Current.Canc
         }
     }
 
+    /// <summary>
+    /// A connection to a real guest arrives at the device's gateway; the gateway checks, as a listener does, that the
+    /// connector holds the CID it claims (its end bound in that machine's directory): the guest's accept reports it.
+    /// </summary>
+    [Theory]
+    [InlineData(null, 2u, "ER 001")]   // unbound: proves no CID
+    [InlineData(2u, 4u, "ER 001")]     // bound in machine 2, claims 4
+    [InlineData(2u, 2u, "OK 000")]     // what it holds
+    public async Task GatewayConnector_ClaimedSource_CheckedByTheGateway(uint? boundIn, uint claimed, string expected)
+    {
+        var guest = FakeGuest.Create(Fabric);
+        await using (guest)
+        {
+            using var raw = new System.Net.Sockets.Socket(System.Net.Sockets.AddressFamily.Unix, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Unspecified);
+            if (boundIn is { } machine)
+            {
+                Fabric.Machine(machine);
+                raw.Bind(new System.Net.Sockets.UnixDomainSocketEndPoint(Path.Combine(Fabric.Directory, machine.ToString(System.Globalization.CultureInfo.InvariantCulture), ".c" + Guid.NewGuid().ToString("N")[..8])));
+            }
+            await raw.ConnectAsync(new System.Net.Sockets.UnixDomainSocketEndPoint(guest.Device.Gateway!.Path), Ct).AsTask().WaitAsync(Ct);
+            await raw.SendAsync(System.Text.Encoding.ASCII.GetBytes($"VMCI1 {claimed} 1000 3 5000\n"), System.Net.Sockets.SocketFlags.None, Ct).AsTask().WaitAsync(Ct);
+            if (expected == "OK 000")
+            {
+                var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+                Assert.Equal(claimed, (uint)request.SourceCid);
+                guest.Send(VsockOp.Response, 5000, new VsockAddress(claimed, request.SourcePort));
+            }
+            var reply = new byte[7];
+            Assert.Equal(7, await raw.ReceiveAsync(reply, System.Net.Sockets.SocketFlags.None, Ct).AsTask().WaitAsync(Ct));
+            Assert.Equal(expected + "\n", System.Text.Encoding.ASCII.GetString(reply));
+            if (expected != "OK 000")
+                Assert.Equal(0, guest.Device.Core!.Statistics.Connections);
+        }
+    }
+
     [Fact]
     public async Task VmwareTopology_TwoRealGuests_CannotConnect()
     {

@@ -7,7 +7,8 @@ namespace Vmci.Sim.VhostUser.Internal;
 /// <summary>
 /// The per-machine gateway of a real guest: a Unix socket at <c>&lt;fabric&gt;/&lt;cid&gt;/gateway</c>. A fabric
 /// connector that finds no socket file for the port it wants (<see cref="SimNetwork"/> falls back to the gateway) sends
-/// the usual <c>VMCI1</c> request here; the gateway checks it the way a listener does and hands it to the device, which
+/// the usual <c>VMCI1</c> request here; the gateway checks it the way a listener does (the request's form and address,
+/// and that the connector holds the CID it claims) and hands it to the device, which
 /// asks the guest and answers <c>OK 000</c> (the guest accepted) or <c>ER 104</c> (nobody listens in the guest).
 /// Malformed, slow or excess handshakes are refused without disturbing the device.
 /// </summary>
@@ -17,6 +18,7 @@ internal sealed class Gateway : IDisposable
     internal const int MaxPendingHandshakes = 64;
 
     private readonly Socket _socket;
+    private readonly FabricLayout _layout;
     private readonly string _path;
     private readonly uint _cid;
     private readonly CancellationTokenSource _closing = new();
@@ -25,9 +27,10 @@ internal sealed class Gateway : IDisposable
     private int _pending;
     private int _disposed;
 
-    private Gateway(Socket socket, string path, uint cid)
+    private Gateway(Socket socket, FabricLayout layout, string path, uint cid)
     {
         _socket = socket;
+        _layout = layout;
         _path = path;
         _cid = cid;
         _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"vhost-user gateway CID {cid}" };
@@ -61,7 +64,7 @@ internal sealed class Gateway : IDisposable
             var owner = SocketFiles.ReadBound(path + ".bound") is { } bound ? $" (process {bound.ProcessId})" : "";
             throw DeviceErrors.Start(Errno.EADDRINUSE, path, $"CID {cid} is already served by a vhost-user device{owner}");
         }
-        return new Gateway(socket, path, cid);
+        return new Gateway(socket, layout, path, cid);
     }
 
     public void Dispose()
@@ -136,6 +139,13 @@ internal sealed class Gateway : IDisposable
             if (!own || _device is not { } device)
             {
                 Refuse(client, Errno.ECONNRESET);
+                return;
+            }
+            // As a listener checks: the connector holds the CID it claims (the guest's accept reports that CID).
+            var source = request.Source.Cid == VmciCid.Local ? _cid : request.Source.Cid;
+            if (_layout.CheckConnector(client, source) is { } denied)
+            {
+                Refuse(client, denied);
                 return;
             }
             device.Accept(client, request);
