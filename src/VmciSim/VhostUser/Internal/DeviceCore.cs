@@ -20,7 +20,7 @@ internal sealed partial class DeviceCore : IDisposable
     private readonly IDisposable? _frontEndOwner;
     private readonly VhostUserChannel _channel;
     private readonly VhostUserProtocol _protocol;
-    private readonly FileDescriptor _wake;
+    private readonly WakeEvent _wake;
     private readonly ConcurrentQueue<Posted> _posted = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly CancellationTokenSource _teardown = new();
@@ -30,7 +30,6 @@ internal sealed partial class DeviceCore : IDisposable
     private readonly List<VsockConnection> _accepting = [];
     private readonly DescriptorChain _chain = new(Virtqueue.MaxSize);
     private readonly Thread _thread;
-    private int _wakePending;
     private int _finished;
     private volatile bool _stopping;
 
@@ -49,7 +48,7 @@ internal sealed partial class DeviceCore : IDisposable
         _log = settings.Log;
         _channel = new VhostUserChannel(frontEnd, name);
         _protocol = new VhostUserProtocol(_channel, _cid);
-        _wake = NativeIo.CreateEventFd(out var errno) ?? throw DeviceErrors.StartSystem(errno, name, "cannot create the wake-up eventfd");
+        _wake = WakeEvent.Create(out var errno) ?? throw DeviceErrors.StartSystem(errno, name, "cannot create the wake-up eventfd");
         _thread = new Thread(Run) { IsBackground = true, Name = $"vhost-user device CID {_cid}" };
     }
 
@@ -71,7 +70,7 @@ internal sealed partial class DeviceCore : IDisposable
     public void Stop()
     {
         _stopping = true;
-        Wake();
+        _wake.Set();
     }
 
     /// <summary>Disposes what a never-started device holds; a started one releases everything itself when it ends.</summary>
@@ -90,13 +89,7 @@ internal sealed partial class DeviceCore : IDisposable
         if (Volatile.Read(ref _finished) != 0)
             ReleasePosted();
         else
-            Wake();
-    }
-
-    private void Wake()
-    {
-        if (Interlocked.Exchange(ref _wakePending, 1) == 0)
-            _ = NativeIo.Signal(_wake);
+            _wake.Set();
     }
 
     private void Run()
@@ -113,7 +106,7 @@ internal sealed partial class DeviceCore : IDisposable
             while (!_stopping)
             {
                 fds[0] = new Interop.PollFd { fd = frontEnd, events = Interop.POLLIN };
-                fds[1] = new Interop.PollFd { fd = _wake.Value, events = Interop.POLLIN };
+                fds[1] = new Interop.PollFd { fd = _wake.Descriptor, events = Interop.POLLIN };
                 var count = 2;
                 foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
                 {
@@ -128,10 +121,7 @@ internal sealed partial class DeviceCore : IDisposable
                 if (fds[0].revents != 0 && !ServeFrontEnd())
                     break;
                 if (fds[1].revents != 0)
-                {
-                    Volatile.Write(ref _wakePending, 0);
-                    NativeIo.Drain(_wake);
-                }
+                    _wake.Reset();
                 for (var i = 2; i < kicks; i++)
                 {
                     if (fds[i].revents != 0)
