@@ -62,13 +62,17 @@ if [ ! -x "$program" ] && ! command -v "$program" >/dev/null 2>&1; then
 fi
 
 echo "run-bundle: start $(date -u +%H:%M:%S) (uptime $(cut -d' ' -f1 /proc/uptime) s): $program $*"
-status="$out/.status.$$"
-{
-  VMCI_BACKEND=vsock "$program" "$@" 2>&1
-  echo $? >"$status"
-} | tee "$out/program.log"
-rc="$(cat "$status" 2>/dev/null || echo 125)"
-rm -f "$status"
+# The program writes to its log file, not to a pipe, and the log is echoed by a tail that ends with the program: a child
+# it leaves behind (a test that failed before its socat's peer came) must not hold the runner's pipe open — the end of
+# the program would never be seen.
+: >"$out/program.log"
+VMCI_BACKEND=vsock "$program" "$@" >>"$out/program.log" 2>&1 </dev/null &
+program_pid=$!
+tail -n +1 -f --pid="$program_pid" "$out/program.log" &
+tail_pid=$!
+rc=0
+wait "$program_pid" || rc=$?
+wait "$tail_pid"
 echo "$rc" >"$out/exit-code"
 echo "run-bundle: end $(date -u +%H:%M:%S) (uptime $(cut -d' ' -f1 /proc/uptime) s), exit code $rc"
 exit "$rc"

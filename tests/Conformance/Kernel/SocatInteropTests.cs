@@ -32,8 +32,8 @@ public sealed class SocatInteropTests
             client.ShutdownSend();
             Assert.Equal(payload, await client.ReadToEndAsync(watchdog.Token));
         }
-        await socat.WaitForExitAsync(watchdog.Token);
-        Assert.Equal(0, socat.ExitCode);
+        await socat.Process.WaitForExitAsync(watchdog.Token);
+        Assert.Equal(0, socat.Process.ExitCode);
     }
 
     [Fact(DisplayName = "§5 interop: socat VSOCK-CONNECT to the loopback CID reaches a VsockNetwork listener")]
@@ -52,8 +52,8 @@ public sealed class SocatInteropTests
             server.ShutdownSend();
             Assert.Equal(payload, await server.ReadToEndAsync(watchdog.Token));
         }
-        await socat.WaitForExitAsync(watchdog.Token);
-        Assert.Equal(0, socat.ExitCode);
+        await socat.Process.WaitForExitAsync(watchdog.Token);
+        Assert.Equal(0, socat.Process.ExitCode);
     }
 
     private uint FreePort()
@@ -62,7 +62,7 @@ public sealed class SocatInteropTests
         return probe.LocalAddress.Port;
     }
 
-    private async Task<IVsockConnection> ConnectWhenListeningAsync(VsockAddress remote, Process socat, CancellationToken ct)
+    private async Task<IVsockConnection> ConnectWhenListeningAsync(VsockAddress remote, Socat socat, CancellationToken ct)
     {
         // socat starts listening a moment after it starts: until then the kernel answers ECONNRESET. Poll with the watchdog as deadline.
         while (true)
@@ -71,33 +71,61 @@ public sealed class SocatInteropTests
             {
                 return await _network.ConnectAsync(remote, null, ct);
             }
-            catch (VmciException e) when (e.Errno == Errno.ECONNRESET && !socat.HasExited)
+            catch (VmciException e) when (e.Errno == Errno.ECONNRESET && !socat.Process.HasExited)
             {
                 await Task.Delay(20, ct);
             }
         }
     }
 
-    private static Process StartSocat(CancellationToken ct, params string[] addresses)
+    private static Socat StartSocat(CancellationToken ct, params string[] addresses)
     {
         var socat = new[] { "/usr/bin/socat", "/bin/socat" }.FirstOrDefault(File.Exists);
         if (socat is null)
             Assert.Skip("socat is not installed (apt-get install socat)");
-        var info = new ProcessStartInfo(socat) { RedirectStandardError = true, UseShellExecute = false };
+        // Its output is redirected too: an inherited stdout would be the runner's pipe (eng/guest/run-bundle.sh tees it).
+        var info = new ProcessStartInfo(socat) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("-t5");
         foreach (var address in addresses)
             info.ArgumentList.Add(address);
-        var process = Process.Start(info)!;
-        ct.Register(() =>
+        return new Socat(Process.Start(info)!, ct);
+    }
+
+    /// <summary>
+    /// A socat child that never outlives its test: killed when the watchdog expires and when the test ends. A test that
+    /// failed before socat's peer came (a connect that timed out) used to leave VSOCK-LISTEN waiting forever — and with it
+    /// the guest runner's output pipe, so the test process's end was never seen.
+    /// </summary>
+    private sealed class Socat : IDisposable
+    {
+        private readonly CancellationTokenRegistration _onExpiry;
+
+        public Socat(Process process, CancellationToken ct)
+        {
+            Process = process;
+            _onExpiry = ct.Register(Kill);
+        }
+
+        public Process Process { get; }
+
+        public void Dispose()
+        {
+            _onExpiry.Dispose();
+            Kill();
+            Process.Dispose();
+        }
+
+        private void Kill()
         {
             try
             {
-                process.Kill();
+                if (!Process.HasExited)
+                    Process.Kill(entireProcessTree: true);
             }
             catch (InvalidOperationException)
             {
+                // Ended meanwhile.
             }
-        });
-        return process;
+        }
     }
 }
