@@ -71,8 +71,7 @@ internal sealed class FabricLayout
     /// its end of the Unix socket is bound in that machine's directory (getpeername), and that directory and that socket
     /// belong to the connecting user (SO_PEERCRED, lstat — the directory is a real directory, not a link). Only the last
     /// two components of the peer's name are used: a container may see the fabric at another path. Null when it does,
-    /// EPERM otherwise; where the OS cannot tell (not Linux), unchecked. Asked by every simulator listener (a device's gateway
-    /// does not ask yet: docs/security.md).
+    /// EPERM otherwise; where the OS cannot tell (not Linux), unchecked. Listeners and a device's gateway both ask this.
     /// </summary>
     public Errno? CheckConnector(Socket client, uint source)
     {

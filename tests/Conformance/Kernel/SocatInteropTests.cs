@@ -83,7 +83,7 @@ public sealed class SocatInteropTests
         var socat = new[] { "/usr/bin/socat", "/bin/socat" }.FirstOrDefault(File.Exists);
         if (socat is null)
             Assert.Skip("socat is not installed (apt-get install socat)");
-        // Its output is redirected too: an inherited stdout would be the runner's pipe (eng/guest/run-bundle.sh tees it).
+        // Its output is redirected too: an inherited stdout is the test runner's own output.
         var info = new ProcessStartInfo(socat) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         info.ArgumentList.Add("-t5");
         foreach (var address in addresses)
