@@ -69,8 +69,7 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
         _options = options;
         // sk_acceptq_is_full() is "queued > backlog": a backlog of n holds n + 1 connections.
         _capacity = Math.Max(backlog, 0) + 1;
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"vmci-sim accept {bound}" };
-        _acceptThread.Start();
+        _acceptThread = BlockingAccept.Start($"vmci-sim accept {bound}", _socket.Accept, Answer, DropOldestPending, _closing.Token);
     }
 
     public VsockAddress LocalAddress { get; }
@@ -114,30 +113,13 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
     }
 
     /// <summary>
-    /// The accept loop runs on its own thread in a blocking accept(2): a new connection wakes it directly, one hop
-    /// fewer than an async accept (epoll thread, then a pool thread), which is most of a connect's cost. A request
-    /// already in the socket is answered right there; a slow one continues asynchronously.
+    /// Takes a connection from the accept thread: a request already in the socket is answered right there, on that
+    /// thread; a slow one continues asynchronously.
     /// </summary>
-    private void AcceptLoop()
+    private void Answer(Socket client)
     {
-        while (true)
-        {
-            Socket client;
-            try
-            {
-                client = _socket.Accept();
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException)
-            {
-                if (Volatile.Read(ref _disposed) != 0)
-                    return;
-                if (e is SocketException { SocketErrorCode: SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable } && !DropOldestPending())
-                    _closing.Token.WaitHandle.WaitOne(10); // out of descriptors and none of ours to free: let others close theirs
-                continue; // e.g. ECONNABORTED: the connector gave up before we took it
-            }
-            _pending[client] = Environment.TickCount64;
-            _ = AnswerAsync(client);
-        }
+        _pending[client] = Environment.TickCount64;
+        _ = AnswerAsync(client);
     }
 
     /// <summary>Drops the handshake that has waited longest for its request; false when none is pending.</summary>

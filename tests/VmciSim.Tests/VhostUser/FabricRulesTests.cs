@@ -104,44 +104,30 @@ public sealed class FabricRulesTests() : FabricTestBase(TestContext.Current.Canc
     [Fact]
     public async Task ResetFault_GuestGetsRst_HostGetsEconnreset()
     {
-        var guest = FakeGuest.Create(Fabric);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var accept = listener.AcceptAsync(Ct).AsTask();
-            await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
 
-            Fabric.Fabric.Faults.Reset(3);
+        Fabric.Fabric.Faults.Reset(3);
 
-            await guest.ExpectAsync(VsockOp.Reset);
-            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => server.ReceiveAsync(new byte[8], Ct).AsTask());
-        }
+        await link.Guest.ExpectAsync(VsockOp.Reset);
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => link.Server.ReceiveAsync(new byte[8], Ct).AsTask());
     }
 
     [Fact]
     public async Task Partition_BytesWaitUntilHealed_NothingLost()
     {
-        var guest = FakeGuest.Create(Fabric);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var host = new VsockAddress(2, listener.LocalAddress.Port);
-            var accept = listener.AcceptAsync(Ct).AsTask();
-            await guest.ConnectAsync(40000, host);
-            using var server = await accept.WaitAsync(Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
 
-            Fabric.Fabric.Faults.Partition(3, 2);
-            var up = GuestSide.Payload(50_000, 5);
-            guest.Write(40000, host, up);
-            var down = GuestSide.Payload(30_000, 6);
-            var sending = server.SendAsync(down, Ct).AsTask();
-            Fabric.Fabric.Faults.Heal(3);
+        Fabric.Fabric.Faults.Partition(3, 2);
+        var up = GuestSide.Payload(50_000, 5);
+        guest.Write(40000, host, up);
+        var down = GuestSide.Payload(30_000, 6);
+        var sending = server.SendAsync(down, Ct).AsTask();
+        Fabric.Fabric.Faults.Heal(3);
 
-            Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
-            Assert.Equal(down, await guest.ReadAsync(down.Length));
-            await sending.WaitAsync(Ct);
-        }
+        Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
+        Assert.Equal(down, await guest.ReadAsync(down.Length));
+        await sending.WaitAsync(Ct);
     }
 
     [Fact]

@@ -198,3 +198,75 @@ internal sealed class FakeGuest : IAsyncDisposable
         }
     }
 }
+
+/// <summary>
+/// A fake guest connected to a listener of the host (CID 2), where most connection tests start: the end the host
+/// accepted, the host's address as the guest reaches it, and the device's RESPONSE. Disposing it closes the host's
+/// end and listener, then the guest.
+/// </summary>
+[SupportedOSPlatform("linux")]
+internal sealed class GuestToHost : IAsyncDisposable
+{
+    private GuestToHost(FakeGuest guest, IVsockListener listener, IVsockConnection server, VsockHeader response)
+    {
+        Guest = guest;
+        Listener = listener;
+        Server = server;
+        Response = response;
+    }
+
+    public FakeGuest Guest { get; }
+
+    /// <summary>The host's listener; it keeps listening (see <see cref="ConnectAgainAsync"/>).</summary>
+    public IVsockListener Listener { get; }
+
+    /// <summary>The listener's address, as the guest connects to it.</summary>
+    public VsockAddress Host => new(VmciCid.Host, Listener.LocalAddress.Port);
+
+    /// <summary>The end the host accepted.</summary>
+    public IVsockConnection Server { get; }
+
+    /// <summary>The device's RESPONSE to the guest's REQUEST.</summary>
+    public VsockHeader Response { get; }
+
+    /// <summary>
+    /// Starts a guest on <paramref name="fabric"/> (<see cref="FakeGuest.Create"/>, with <paramref name="configure"/>)
+    /// and connects it from <paramref name="guestPort"/> to a new listener of the host.
+    /// </summary>
+    public static async Task<GuestToHost> ConnectAsync(TestFabric fabric, uint guestPort = 40000, Action<VhostUserDeviceOptions>? configure = null)
+    {
+        var guest = FakeGuest.Create(fabric, configure: configure);
+        IVsockListener? listener = null;
+        try
+        {
+            listener = fabric.Machine(VmciCid.Host).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
+            var (server, response) = await AcceptAsync(guest, listener, guestPort);
+            return new GuestToHost(guest, listener, server, response);
+        }
+        catch
+        {
+            listener?.Dispose();
+            await guest.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>Connects the guest again, from <paramref name="guestPort"/> to the same listener; returns the end the host accepted (the caller disposes it).</summary>
+    public async Task<IVsockConnection> ConnectAgainAsync(uint guestPort) => (await AcceptAsync(Guest, Listener, guestPort)).Server;
+
+    public void Deconstruct(out FakeGuest guest, out IVsockConnection server, out VsockAddress host) => (guest, server, host) = (Guest, Server, Host);
+
+    public async ValueTask DisposeAsync()
+    {
+        Server.Dispose();
+        Listener.Dispose();
+        await Guest.DisposeAsync();
+    }
+
+    private static async Task<(IVsockConnection Server, VsockHeader Response)> AcceptAsync(FakeGuest guest, IVsockListener listener, uint guestPort)
+    {
+        var accept = listener.AcceptAsync(guest.Watchdog.Token).AsTask();
+        var response = await guest.ConnectAsync(guestPort, new VsockAddress(VmciCid.Host, listener.LocalAddress.Port));
+        return (await accept.WaitAsync(guest.Watchdog.Token), response);
+    }
+}

@@ -16,6 +16,16 @@ internal static class GuestSide
     }
 
     /// <summary>
+    /// REQUEST from <paramref name="port"/> to <paramref name="remotePort"/> of the guest itself, through CID 1 (loopback);
+    /// returns the REQUEST the guest's listening side then receives.
+    /// </summary>
+    public static async Task<VsockHeader> RequestItselfAsync(this FakeGuest guest, uint port, uint remotePort)
+    {
+        guest.Send(VsockOp.Request, port, new VsockAddress(VmciCid.Local, remotePort));
+        return (await guest.ExpectAsync(VsockOp.Request)).Header;
+    }
+
+    /// <summary>
     /// Receives RW packets until <paramref name="count"/> payload bytes arrived (credit updates in between are skipped).
     /// With <paramref name="credit"/> (the connection's port and peer) it announces what it consumed every 64 KiB, as a
     /// reading application's kernel does; without, the whole read must fit the guest's buffer.
@@ -51,6 +61,16 @@ internal static class GuestSide
             guest.Send(guest.Packet(VsockOp.ReadWrite, port, remote, length: (uint)n), data[..n], split: true);
             data = data[n..];
         }
+    }
+
+    /// <summary>
+    /// Sends <paramref name="data"/>, then SHUTDOWN with <paramref name="flags"/> (1: receive, 2: send, 3: both), as a
+    /// guest's shutdown(2) after a write.
+    /// </summary>
+    public static void WriteThenShutdown(this FakeGuest guest, uint port, VsockAddress remote, ReadOnlySpan<byte> data, uint flags)
+    {
+        guest.Write(port, remote, data);
+        guest.Send(VsockOp.Shutdown, port, remote, flags: flags);
     }
 
     /// <summary>

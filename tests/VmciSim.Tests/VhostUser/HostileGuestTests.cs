@@ -105,20 +105,13 @@ public sealed class HostileGuestTests() : FabricTestBase(TestContext.Current.Can
     [Fact]
     public async Task BrokenQueue_WithLiveConnections_ClosesTheirFabricEnds()
     {
-        var guest = FakeGuest.Create(Fabric);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var accept = listener.AcceptAsync(Ct).AsTask();
-            await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
 
-            guest.Tx.Publish(200);
-            guest.Tx.Notify();
-            await guest.FailureAsync();
+        link.Guest.Tx.Publish(200);
+        link.Guest.Tx.Notify();
+        await link.Guest.FailureAsync();
 
-            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
-        }
+        Assert.Equal(0, await link.Server.ReceiveAsync(new byte[8], Ct).AsTask());
     }
 
     public static TheoryData<string, string> BogusPackets => new()
@@ -166,48 +159,32 @@ public sealed class HostileGuestTests() : FabricTestBase(TestContext.Current.Can
     [Fact]
     public async Task BogusPacket_OnAConnection_ResetsItOnly()
     {
-        var guest = FakeGuest.Create(Fabric);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var host = new VsockAddress(2, listener.LocalAddress.Port);
-            var accept = listener.AcceptAsync(Ct).AsTask();
-            await guest.ConnectAsync(40000, host);
-            using var victim = await accept.WaitAsync(Ct);
-            accept = listener.AcceptAsync(Ct).AsTask();
-            await guest.ConnectAsync(40001, host);
-            using var bystander = await accept.WaitAsync(Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, victim, host) = link;
+        using var bystander = await link.ConnectAgainAsync(40001);
 
-            var lying = guest.Packet(VsockOp.ReadWrite, 40000, host, length: 70_000);
-            guest.Send(lying, new byte[100]);
+        var lying = guest.Packet(VsockOp.ReadWrite, 40000, host, length: 70_000);
+        guest.Send(lying, new byte[100]);
 
-            await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal(0, await victim.ReceiveAsync(new byte[8], Ct).AsTask());
-            guest.Write(40001, host, "fine"u8);
-            Assert.Equal("fine"u8.ToArray(), await bystander.ReadExactlyAsync(4, Ct));
-            Assert.Contains(guest.Log, l => l.Contains("len 70000 is larger than the 100 payload bytes", StringComparison.Ordinal));
-        }
+        await guest.ExpectAsync(VsockOp.Reset);
+        Assert.Equal(0, await victim.ReceiveAsync(new byte[8], Ct).AsTask());
+        guest.Write(40001, host, "fine"u8);
+        Assert.Equal("fine"u8.ToArray(), await bystander.ReadExactlyAsync(4, Ct));
+        Assert.Contains(guest.Log, l => l.Contains("len 70000 is larger than the 100 payload bytes", StringComparison.Ordinal));
     }
 
     [Fact]
     public async Task CreditViolation_ResetsTheConnection()
     {
-        var guest = FakeGuest.Create(Fabric, configure: o => o.BufferSize = 4096);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var host = new VsockAddress(2, listener.LocalAddress.Port);
-            var accept = listener.AcceptAsync(Ct).AsTask();
-            var response = await guest.ConnectAsync(40000, host);
-            using var server = await accept.WaitAsync(Ct);
-            Assert.Equal(4096u, response.BufferAllocation);
+        await using var link = await GuestToHost.ConnectAsync(Fabric, configure: o => o.BufferSize = 4096);
+        var (guest, server, host) = link;
+        Assert.Equal(4096u, link.Response.BufferAllocation);
 
-            guest.Write(40000, host, new byte[5000], packet: 5000);
+        guest.Write(40000, host, new byte[5000], packet: 5000);
 
-            await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
-            Assert.Contains(guest.Log, l => l.Contains("credit violation: 5000 bytes sent with 0 unforwarded, beyond the 4096-byte buf_alloc", StringComparison.Ordinal));
-        }
+        await guest.ExpectAsync(VsockOp.Reset);
+        Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+        Assert.Contains(guest.Log, l => l.Contains("credit violation: 5000 bytes sent with 0 unforwarded, beyond the 4096-byte buf_alloc", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -15,70 +15,47 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
 {
     private CancellationToken Ct => Watchdog.Token;
 
-    /// <summary>A guest connection to a host listener: (guest, the host's accepted end, the host address).</summary>
-    private async Task<(FakeGuest Guest, IVsockConnection Server, VsockAddress Host)> GuestToHostAsync(uint guestPort = 40000, Action<Vmci.Sim.VhostUser.VhostUserDeviceOptions>? configure = null)
-    {
-        var guest = FakeGuest.Create(Fabric, configure: configure);
-        var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-        var host = new VsockAddress(2, listener.LocalAddress.Port);
-        var accept = listener.AcceptAsync(Ct).AsTask();
-        await guest.ConnectAsync(guestPort, host);
-        var server = await accept.WaitAsync(Ct);
-        listener.Dispose();
-        return (guest, server, host);
-    }
+    /// <summary>The buf_alloc a device announces by default.</summary>
+    private static readonly uint DefaultBufferSize = new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize;
 
     [Fact]
     public async Task GuestConnect_ToHostListener_AcceptSeesTheGuestsCidAndPort()
     {
-        var guest = FakeGuest.Create(Fabric);
-        await using (guest)
-        {
-            using var listener = Fabric.Machine(2).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any));
-            var accept = listener.AcceptAsync(Ct).AsTask();
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var response = link.Response;
 
-            var response = await guest.ConnectAsync(40000, new VsockAddress(2, listener.LocalAddress.Port));
-            using var server = await accept.WaitAsync(Ct);
-
-            Assert.Equal(new VsockAddress(3, 40000), server.RemoteAddress);
-            Assert.Equal((2UL, listener.LocalAddress.Port, 3UL, 40000u), (response.SourceCid, response.SourcePort, response.DestinationCid, response.DestinationPort));
-            Assert.Equal(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize, response.BufferAllocation);
-        }
+        Assert.Equal(new VsockAddress(3, 40000), link.Server.RemoteAddress);
+        Assert.Equal((2UL, link.Listener.LocalAddress.Port, 3UL, 40000u), (response.SourceCid, response.SourcePort, response.DestinationCid, response.DestinationPort));
+        Assert.Equal(DefaultBufferSize, response.BufferAllocation);
     }
 
     [Fact]
     public async Task Data_BothWays_ArrivesWhole_AndGuestPacketsFitItsBuffers()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            var up = GuestSide.Payload(100_000, 1);
-            var down = GuestSide.Payload(150_000, 2);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        var up = GuestSide.Payload(100_000, 1);
+        var down = GuestSide.Payload(150_000, 2);
 
-            guest.Write(40000, host, up);
-            Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
-            await server.SendAsync(down, Ct).AsTask().WaitAsync(Ct);
-            Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
-        }
+        guest.Write(40000, host, up);
+        Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
+        await server.SendAsync(down, Ct).AsTask().WaitAsync(Ct);
+        Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
     }
 
     [Fact]
     public async Task HostNotReading_GuestDataWaitsInTheDevice_ThenArrivesWhole()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            // More than a Unix socket buffers: the device's sends would block, so it polls the socket until the host reads.
-            var data = GuestSide.Payload((int)(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize * 3 / 4), 9);
-            guest.Write(40000, host, data, packet: 65536);
-            guest.Send(VsockOp.CreditRequest, 40000, host);
-            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
-            Assert.True(update.ForwardCount < data.Length, "the Unix socket took everything: nothing waited");
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        // More than a Unix socket buffers: the device's sends would block, so it polls the socket until the host reads.
+        var data = GuestSide.Payload((int)(DefaultBufferSize * 3 / 4), 9);
+        guest.Write(40000, host, data, packet: 65536);
+        guest.Send(VsockOp.CreditRequest, 40000, host);
+        var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+        Assert.True(update.ForwardCount < data.Length, "the Unix socket took everything: nothing waited");
 
-            Assert.Equal(data, await server.ReadExactlyAsync(data.Length, Ct));
-        }
+        Assert.Equal(data, await server.ReadExactlyAsync(data.Length, Ct));
     }
 
     [Fact]
@@ -140,137 +117,107 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
     [Fact]
     public async Task GuestShutdownSend_HostReadsEndOfStream_AndCanStillSend()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            guest.Write(40000, host, "last"u8);
-            guest.Send(VsockOp.Shutdown, 40000, host, flags: 2);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        guest.WriteThenShutdown(40000, host, "last"u8, flags: 2);
 
-            Assert.Equal("last"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
-            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
-            await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
-            Assert.Equal("reply"u8.ToArray(), await guest.ReadAsync(5));
-        }
+        Assert.Equal("last"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+        Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+        await server.SendAsync("reply"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+        Assert.Equal("reply"u8.ToArray(), await guest.ReadAsync(5));
     }
 
     [Fact]
     public async Task HostShutdownSend_GuestGetsShutdownWithTheSendFlagOnly_AndCanStillSend()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
-            server.ShutdownSend();
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
 
-            Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
-            var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
-            Assert.Equal(2u, shutdown.Flags); // VIRTIO_VSOCK_SHUTDOWN_SEND only: the guest may still write
-            guest.Write(40000, host, "still here"u8);
-            Assert.Equal("still here"u8.ToArray(), await server.ReadExactlyAsync(10, Ct));
-        }
+        var shutdown = await ByeThenShutdownAsync(link, server.ShutdownSend);
+
+        Assert.Equal(2u, shutdown.Flags); // VIRTIO_VSOCK_SHUTDOWN_SEND only: the guest may still write
+        guest.Write(40000, host, "still here"u8);
+        Assert.Equal("still here"u8.ToArray(), await server.ReadExactlyAsync(10, Ct));
     }
 
     [Fact]
     public async Task HostCloses_GuestGetsShutdownWithBothFlags_AsFromALinuxPeersClose()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        {
-            await server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
-            server.Dispose();
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
 
-            Assert.Equal("bye"u8.ToArray(), await guest.ReadAsync(3));
-            var (shutdown, _) = await guest.ExpectAsync(VsockOp.Shutdown);
-            Assert.Equal(3u, shutdown.Flags); // the guest's next write fails with EPIPE, as after a Linux peer's close
-            guest.Send(VsockOp.Reset, 40000, host); // what the guest kernel answers once it has read everything
-            guest.Send(VsockOp.CreditRequest, 40000, host);
-            await guest.ExpectAsync(VsockOp.Reset); // the connection is gone
-        }
+        var shutdown = await ByeThenShutdownAsync(link, server.Dispose);
+
+        Assert.Equal(3u, shutdown.Flags); // the guest's next write fails with EPIPE, as after a Linux peer's close
+        guest.Send(VsockOp.Reset, 40000, host); // what the guest kernel answers once it has read everything
+        guest.Send(VsockOp.CreditRequest, 40000, host);
+        await guest.ExpectAsync(VsockOp.Reset); // the connection is gone
     }
 
     [Fact]
     public async Task GuestShutdownBoth_DeviceAnswersRst_HostReadsEndOfStream()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            guest.Write(40000, host, "done"u8);
-            guest.Send(VsockOp.Shutdown, 40000, host, flags: 3);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        guest.WriteThenShutdown(40000, host, "done"u8, flags: 3);
 
-            await guest.ExpectAsync(VsockOp.Reset);
-            Assert.Equal("done"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
-            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
-            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
-        }
+        await guest.ExpectAsync(VsockOp.Reset);
+        Assert.Equal("done"u8.ToArray(), await server.ReadExactlyAsync(4, Ct));
+        Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[1], Ct).AsTask()); // closed, not half-closed
     }
 
     [Fact]
     public async Task GuestShutdownReceive_HostSendFailsWithEpipe()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            guest.Send(VsockOp.Shutdown, 40000, host, flags: 1);
-            // A credit request is answered in order: once it is back, the shutdown was applied.
-            guest.Send(VsockOp.CreditRequest, 40000, host);
-            await guest.ExpectAsync(VsockOp.CreditUpdate);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        guest.Send(VsockOp.Shutdown, 40000, host, flags: 1);
+        // A credit request is answered in order: once it is back, the shutdown was applied.
+        guest.Send(VsockOp.CreditRequest, 40000, host);
+        await guest.ExpectAsync(VsockOp.CreditUpdate);
 
-            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
-        }
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
     }
 
     [Fact]
     public async Task GuestReset_HostReadsEndOfStream_ThenSendFailsWithEpipe()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            guest.Send(VsockOp.Reset, 40000, host);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        guest.Send(VsockOp.Reset, 40000, host);
 
-            Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
-            await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
-        }
+        Assert.Equal(0, await server.ReceiveAsync(new byte[8], Ct).AsTask());
+        await VmciAssert.ThrowsAsync(Errno.EPIPE, () => server.SendAsync(new byte[10], Ct).AsTask());
     }
 
     [Fact]
     public async Task CreditRequest_AnsweredWithCreditUpdate_CarryingForwardedBytes()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            guest.Write(40000, host, new byte[1000]);
-            await server.ReadExactlyAsync(1000, Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        guest.Write(40000, host, new byte[1000]);
+        await server.ReadExactlyAsync(1000, Ct);
 
-            guest.Send(VsockOp.CreditRequest, 40000, host);
-            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+        guest.Send(VsockOp.CreditRequest, 40000, host);
+        var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
 
-            Assert.Equal(1000u, update.ForwardCount);
-            Assert.Equal(new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize, update.BufferAllocation);
-        }
+        Assert.Equal(1000u, update.ForwardCount);
+        Assert.Equal(DefaultBufferSize, update.BufferAllocation);
     }
 
     [Fact]
     public async Task ManyBytesFromGuest_DeviceSendsCreditUpdatesUnasked()
     {
-        var (guest, server, host) = await GuestToHostAsync();
-        await using (guest)
-        using (server)
-        {
-            var bufferSize = new Vmci.Sim.VhostUser.VhostUserDeviceOptions().BufferSize;
-            var size = (int)(bufferSize * 3 / 4); // within the credit, beyond the quarter after which the device reports
-            var reading = server.ReadExactlyAsync(size, Ct);
-            guest.Write(40000, host, new byte[size]);
-            await reading.WaitAsync(Ct);
+        await using var link = await GuestToHost.ConnectAsync(Fabric);
+        var (guest, server, host) = link;
+        var size = (int)(DefaultBufferSize * 3 / 4); // within the credit, beyond the quarter after which the device reports
+        var reading = server.ReadExactlyAsync(size, Ct);
+        guest.Write(40000, host, new byte[size]);
+        await reading.WaitAsync(Ct);
 
-            var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
-            Assert.True(update.ForwardCount >= bufferSize / 4, $"fwd_cnt {update.ForwardCount}");
-        }
+        var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
+        Assert.True(update.ForwardCount >= DefaultBufferSize / 4, $"fwd_cnt {update.ForwardCount}");
     }
 
     [Fact]
@@ -309,10 +256,9 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
         var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
+            var request = await guest.RequestItselfAsync(40000, 5000);
 
             // The listening side of the same guest sees a connection from (1, 40000) to (1, 5000), as on loopback.
-            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
             Assert.Equal((1UL, 40000u, 1UL, 5000u), (request.SourceCid, request.SourcePort, request.DestinationCid, request.DestinationPort));
             guest.Send(VsockOp.Response, 5000, new VsockAddress(VmciCid.Local, 40000));
             var (response, _) = await guest.ExpectAsync(VsockOp.Response);
@@ -331,8 +277,7 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
         var guest = FakeGuest.Create(Fabric);
         await using (guest)
         {
-            guest.Send(VsockOp.Request, 40000, new VsockAddress(VmciCid.Local, 5000));
-            var (request, _) = await guest.ExpectAsync(VsockOp.Request);
+            await guest.RequestItselfAsync(40000, 5000);
 
             // The guest kernel answers from the address it was reached at: source CID 1 (virtio_transport_reset_no_sock).
             var rst = guest.Packet(VsockOp.Reset, 5000, new VsockAddress(VmciCid.Local, 40000));
@@ -341,7 +286,6 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
 
             var (reset, _) = await guest.ExpectAsync(VsockOp.Reset);
             Assert.Equal((1UL, 5000u, 40000u), (reset.SourceCid, reset.SourcePort, reset.DestinationPort));
-            _ = request;
         }
     }
 
@@ -366,5 +310,15 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
             Assert.Equal(data, await reading.WaitAsync(Ct));
             await writer.WaitAsync(Ct);
         }
+    }
+
+    /// <summary>The host sends "bye", then <paramref name="ends"/> its side; the guest reads the bye, then the SHUTDOWN it returns.</summary>
+    private async Task<VsockHeader> ByeThenShutdownAsync(GuestToHost link, Action ends)
+    {
+        await link.Server.SendAsync("bye"u8.ToArray(), Ct).AsTask().WaitAsync(Ct);
+        ends();
+
+        Assert.Equal("bye"u8.ToArray(), await link.Guest.ReadAsync(3));
+        return (await link.Guest.ExpectAsync(VsockOp.Shutdown)).Header;
     }
 }

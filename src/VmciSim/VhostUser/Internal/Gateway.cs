@@ -33,8 +33,8 @@ internal sealed class Gateway : IDisposable
         _layout = layout;
         _path = path;
         _cid = cid;
-        _acceptThread = new Thread(AcceptLoop) { IsBackground = true, Name = $"vhost-user gateway CID {cid}" };
-        _acceptThread.Start();
+        // Out of descriptors, it frees none of its own: it holds at most MaxPendingHandshakes pending handshakes.
+        _acceptThread = BlockingAccept.Start($"vhost-user gateway CID {cid}", _socket.Accept, Answer, static () => false, _closing.Token);
     }
 
     /// <summary>How long a connector may take to send its request line.</summary>
@@ -76,29 +76,16 @@ internal sealed class Gateway : IDisposable
         _closing.Dispose();
     }
 
-    private void AcceptLoop()
+    /// <summary>Takes a connection from the accept thread: closed at once beyond <see cref="MaxPendingHandshakes"/>.</summary>
+    private void Answer(Socket client)
     {
-        while (true)
+        if (Interlocked.Increment(ref _pending) > MaxPendingHandshakes)
         {
-            Socket client;
-            try
-            {
-                client = _socket.Accept();
-            }
-            catch (Exception e) when (e is ObjectDisposedException or SocketException)
-            {
-                if (Volatile.Read(ref _disposed) != 0)
-                    return;
-                continue;
-            }
-            if (Interlocked.Increment(ref _pending) > MaxPendingHandshakes)
-            {
-                Interlocked.Decrement(ref _pending);
-                client.Dispose();
-                continue;
-            }
-            _ = AnswerAsync(client);
+            Interlocked.Decrement(ref _pending);
+            client.Dispose();
+            return;
         }
+        _ = AnswerAsync(client);
     }
 
     private async Task AnswerAsync(Socket client)
