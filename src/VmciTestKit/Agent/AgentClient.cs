@@ -15,6 +15,13 @@ public sealed class AgentClient : IDisposable
     private readonly byte[] _buffer = new byte[AgentProtocol.MaxLineBytes];
     private int _buffered;
 
+    /// <summary>
+    /// The control connection's connect timeout. The control connection is the test's own plumbing, not the behaviour under
+    /// test: an agent on a machine too busy to answer within VMCI's 2-s default (a loaded CI host running TCG guests) must
+    /// not fail the case. Nobody listening is still refused at once; the caller's token still ends the wait.
+    /// </summary>
+    private static readonly TimeSpan ControlConnectTimeout = TimeSpan.FromSeconds(30);
+
     private AgentClient(IVsockConnection control) => _control = control;
 
     /// <summary>The machine the agent runs on.</summary>
@@ -31,7 +38,7 @@ public sealed class AgentClient : IDisposable
     public static async Task<AgentClient> ConnectAsync(IVsockNetwork network, VsockAddress agent, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var client = new AgentClient(await network.ConnectAsync(agent, null, cancellationToken).ConfigureAwait(false));
+        var client = new AgentClient(await network.ConnectAsync(agent, new VsockOptions { ConnectTimeout = ControlConnectTimeout }, cancellationToken).ConfigureAwait(false));
         try
         {
             var hello = await client.CallAsync(new AgentRequest { Op = "hello" }, cancellationToken).ConfigureAwait(false);
