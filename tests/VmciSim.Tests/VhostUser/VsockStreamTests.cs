@@ -211,13 +211,29 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
     {
         await using var link = await GuestToHost.ConnectAsync(Fabric);
         var (guest, server, host) = link;
-        var size = (int)(DefaultBufferSize * 3 / 4); // within the credit, beyond the quarter after which the device reports
+        var size = (int)(FakeGuest.DefaultBufferAllocation * 3 / 4); // within the credit, beyond the quarter of the guest's window after which the device reports
         var reading = server.ReadExactlyAsync(size, Ct);
         guest.Write(40000, host, new byte[size]);
         await reading.WaitAsync(Ct);
 
         var (update, _) = await guest.ExpectAsync(VsockOp.CreditUpdate);
-        Assert.True(update.ForwardCount >= DefaultBufferSize / 4, $"fwd_cnt {update.ForwardCount}");
+        // The guest's window is the smaller of the two buf_allocs (GuestKeepsOnlyItsOwnBufAllocInFlight_…).
+        Assert.True(update.ForwardCount >= Math.Min(DefaultBufferSize, FakeGuest.DefaultBufferAllocation) / 4, $"fwd_cnt {update.ForwardCount}");
+    }
+
+    [Fact]
+    public async Task GuestKeepsOnlyItsOwnBufAllocInFlight_DeviceUpdatesWithinThatWindow()
+    {
+        // As Debian's 6.1 guest kernel does: it never has more than its own buf_alloc (256 KiB) in flight, however much
+        // the device offers (4 MiB here). The device's updates must come within that window, or the transfer stops.
+        await using var link = await GuestToHost.ConnectAsync(Fabric, configure: o => o.BufferSize = 4 * 1024 * 1024);
+        var (guest, server, host) = link;
+        var data = GuestSide.Payload(1024 * 1024, seed: 7);
+        var reading = server.ReadExactlyAsync(data.Length, Ct);
+
+        await guest.WriteWithinCreditAsync(40000, host, data, FakeGuest.DefaultBufferAllocation);
+
+        Assert.Equal(data, await reading.WaitAsync(Ct));
     }
 
     [Fact]

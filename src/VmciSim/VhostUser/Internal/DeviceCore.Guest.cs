@@ -9,7 +9,14 @@ internal sealed partial class DeviceCore
     /// <summary>At most this many TX packets per pass, so that RX and fabric results are served in between.</summary>
     private const int TxBatch = 256;
 
-    private uint CreditUpdateThreshold => Math.Max(1, _settings.BufferSize / 4);
+    /// <summary>
+    /// How many forwarded bytes make a CREDIT_UPDATE: a quarter of the window the guest really sends in — the device's
+    /// buf_alloc, or the guest's own when smaller: Debian's 6.1.0-57 guest kernel keeps no more than its own buf_alloc
+    /// (the one it advertises, 256 KiB by default) in flight, whatever the device offers. A quarter of the device's 4 MiB
+    /// was a deadlock there (the guest stopped after 262,144 bytes, the device waited for 1 MiB), and a quarter of the
+    /// default 1 MiB let the guest send its whole window and then wait: no overlap of its sending with the forwarding.
+    /// </summary>
+    private uint CreditUpdateThreshold(VsockConnection c) => Math.Max(1, Math.Min(_settings.BufferSize, c.GuestBufferAllocation) / 4);
 
     private void ServeTx()
     {

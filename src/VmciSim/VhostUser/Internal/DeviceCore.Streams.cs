@@ -165,12 +165,12 @@ internal sealed partial class DeviceCore
         StartSend(c);
     }
 
-    /// <summary>Guest bytes reached the fabric: the guest gets its credit back (a CREDIT_UPDATE every quarter of buf_alloc).</summary>
+    /// <summary>Guest bytes reached the fabric: the guest gets its credit back (a CREDIT_UPDATE every quarter of its window).</summary>
     private void Forwarded(VsockConnection c, int count)
     {
         c.Forwarded += (uint)count;
         Statistics.BytesToFabric += count;
-        if (c.Forwarded - c.ReportedForwarded >= CreditUpdateThreshold)
+        if (c.Forwarded - c.ReportedForwarded >= CreditUpdateThreshold(c))
             EnqueueControl(c, VsockOp.CreditUpdate);
     }
 
