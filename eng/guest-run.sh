@@ -200,7 +200,8 @@ console="$out/console.log"
 echo "guest-run: booting Linux $ver under TCG (timeout ${timeout_s}s), output in $out${fabric:+, CID $cid of fabric $fabric}"
 start=$(date +%s)
 : >"$console"
-qemu-system-x86_64 -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot -nic none \
+# debug-threads: the vCPU threads are named "CPU n/TCG" (eng/guest/host-cpu.py tells them from QEMU's other threads).
+qemu-system-x86_64 -name guest,debug-threads=on -accel tcg,thread=multi -cpu max -m 2048 -smp 2 -nographic -no-reboot -nic none \
   "${vsock_device[@]}" \
   -kernel "$kdir/boot/vmlinuz-$ver" -initrd "$work/initramfs.gz" \
   -append "console=ttyS0 quiet loglevel=3 panic=-1 rdinit=/init" \

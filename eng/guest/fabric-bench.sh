@@ -8,7 +8,8 @@
 # With --pair: boots two guests (CIDs 3 and 4, one device each) and moves SIZE MiB from socat in guest 3 to socat in
 # guest 4, ROUNDS times (guest → guest through the fabric).
 # Rates are timed in the guest from the first byte to the end of stream (receiving side) or over the whole send
-# (sending side, guest → host). Prints one line per measurement and the medians.
+# (sending side, guest → host). Prints one line per measurement, the medians, and where the host's CPU went during
+# each transfer (eng/guest/host-cpu.py: the guest's vCPUs, QEMU's other threads, the device, vmci cat).
 #
 #   eng/guest/fabric-bench.sh [--pair] [VMCI] [SIZE_MIB] [ROUNDS]   (defaults: artifacts/vmci/vmci, 256, 3)
 #   eng/guest/fabric-bench.sh guest|pair-a|pair-b RUN SIZE_MIB ROUNDS  (the guest halves; run by the first form)
@@ -108,6 +109,10 @@ host_sink() {
   sed -n 's/^cat: listening on vmci:\/\/[^:]*:\([0-9]*\).*/\1/p' "$out/sink.$1.log" >"$out/host.port.tmp"
   mv "$out/host.port.tmp" "$out/host.port.$1"
 }
+# Where the host's CPU goes meanwhile (vCPUs, QEMU, the device, vmci cat), summed up per transfer at the end.
+python3 "$repo/eng/guest/host-cpu.py" sample "$out/host-cpu.csv" &
+sampler=$!
+pids+=("$sampler")
 (
   for r in $(seq "$rounds"); do
     host_sink "$r"
@@ -123,3 +128,6 @@ for what in guest→host host→guest loopback; do
   kbs="$(grep "^$what round" "$out/run.log" | sed 's/.*: \([0-9]*\) KB\/s/\1/' | median)"
   echo "median $what: $((kbs * 1000 / 1048576)) MiB/s"
 done
+kill -TERM "$sampler"
+wait "$sampler" || true
+python3 "$repo/eng/guest/host-cpu.py" summary "$out/host-cpu.csv"
