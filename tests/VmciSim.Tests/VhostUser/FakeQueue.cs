@@ -97,7 +97,25 @@ internal sealed class FakeQueue : IDisposable
     /// <summary>Sets the available ring's flags (VIRTQ_AVAIL_F_NO_INTERRUPT = 1).</summary>
     public unsafe void SetAvailableFlags(ushort flags) => Volatile.Write(ref *(ushort*)_memory.Pointer(Available), flags);
 
-    public void Notify() => Assert.Equal(0, NativeIo.Signal(Kick));
+    /// <summary>Kicks the device (one signal of the kick eventfd).</summary>
+    public void Notify()
+    {
+        Assert.Equal(0, NativeIo.Signal(Kick));
+        Kicks++;
+    }
+
+    /// <summary>How many kicks the driver gave the device.</summary>
+    public long Kicks { get; private set; }
+
+    /// <summary>How many interrupts (call eventfd signals) the driver has taken so far; see <see cref="TakeInterrupts"/>.</summary>
+    public long Interrupts { get; private set; }
+
+    /// <summary>Takes the interrupts signalled since the last wait (the call eventfd's count); returns <see cref="Interrupts"/>.</summary>
+    public long TakeInterrupts()
+    {
+        Interrupts += (long)NativeIo.Drain(Call);
+        return Interrupts;
+    }
 
     /// <summary>The device's used index.</summary>
     public unsafe ushort UsedIndex => Volatile.Read(ref *(ushort*)_memory.Pointer(Used + 2));
@@ -132,7 +150,7 @@ internal sealed class FakeQueue : IDisposable
             Assert.True(left > TimeSpan.Zero, $"queue {Index}: the device returned no buffer within the watchdog");
             // The call eventfd is the event; poll it on a pool thread (bounded slices keep cancellation responsive).
             await Task.Run(() => NativeIo.WaitFor(Call, 1, (int)Math.Min(left.TotalMilliseconds, 200)), ct);
-            NativeIo.Drain(Call);
+            TakeInterrupts();
         }
     }
 

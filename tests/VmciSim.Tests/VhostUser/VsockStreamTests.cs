@@ -33,14 +33,28 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
     public async Task Data_BothWays_ArrivesWhole_AndGuestPacketsFitItsBuffers()
     {
         await using var link = await GuestToHost.ConnectAsync(Fabric);
-        var (guest, server, host) = link;
-        var up = GuestSide.Payload(100_000, 1);
-        var down = GuestSide.Payload(150_000, 2);
 
-        guest.Write(40000, host, up);
-        Assert.Equal(up, await server.ReadExactlyAsync(up.Length, Ct));
-        await server.SendAsync(down, Ct).AsTask().WaitAsync(Ct);
-        Assert.Equal(down, await guest.ReadAsync(down.Length, maxPacket: 4096));
+        await BothWaysAsync(link, up: 100_000, down: 150_000);
+    }
+
+    [Fact]
+    public async Task ClosingLine_CountsEveryKickAndInterrupt_AsTheGuestSawThem()
+    {
+        var link = await GuestToHost.ConnectAsync(Fabric);
+        await using (link)
+        {
+            var guest = link.Guest;
+            await BothWaysAsync(link, up: 200_000, down: 100_000);
+
+            guest.FrontEnd.Close();
+            await guest.Run.WaitAsync(Ct); // the session is over: the device's counters are final
+
+            var s = guest.Device.Core!.Statistics;
+            Assert.Equal((guest.Rx.Kicks, guest.Tx.Kicks), (s.Kicks[0], s.Kicks[1]));
+            Assert.Equal((guest.Rx.TakeInterrupts(), guest.Tx.TakeInterrupts()), (s.Calls[0], s.Calls[1]));
+            Assert.True(s.Calls[0] > 0 && s.Calls[1] > 0, $"interrupts RX {s.Calls[0]} TX {s.Calls[1]}");
+            Assert.Contains(guest.Log, l => l.Contains($"kicks RX {s.Kicks[0]} TX {s.Kicks[1]}, interrupts RX {s.Calls[0]} TX {s.Calls[1]}", StringComparison.Ordinal));
+        }
     }
 
     [Fact]
@@ -336,5 +350,17 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
 
         Assert.Equal("bye"u8.ToArray(), await link.Guest.ReadAsync(3));
         return (await link.Guest.ExpectAsync(VsockOp.Shutdown)).Header;
+    }
+
+    /// <summary>The guest writes <paramref name="up"/> bytes to the host, the host <paramref name="down"/> to the guest; both arrive whole.</summary>
+    private async Task BothWaysAsync(GuestToHost link, int up, int down)
+    {
+        var (guest, server, host) = link;
+        var upBytes = GuestSide.Payload(up, 1);
+        var downBytes = GuestSide.Payload(down, 2);
+        guest.Write(40000, host, upBytes);
+        Assert.Equal(upBytes, await server.ReadExactlyAsync(upBytes.Length, Ct));
+        await server.SendAsync(downBytes, Ct).AsTask().WaitAsync(Ct);
+        Assert.Equal(downBytes, await guest.ReadAsync(downBytes.Length, maxPacket: 4096));
     }
 }

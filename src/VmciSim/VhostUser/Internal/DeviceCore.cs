@@ -118,15 +118,18 @@ internal sealed partial class DeviceCore : IDisposable
                 var ready = NativeIo.Poll(fds.AsSpan(0, count), NextTimeout());
                 if (ready < 0)
                     throw DeviceErrors.FrontEndSystem(-ready, _channel.Name, "poll failed");
-                if (fds[0].revents != 0 && !ServeFrontEnd())
-                    break;
-                if (fds[1].revents != 0)
-                    _wake.Reset();
+                Statistics.Wakeups++;
+                // Kicks first: a kick the guest gave before the front-end closed is counted, and the kick descriptors
+                // polled are still the queues' own (the front-end's messages may replace them).
                 for (var i = 2; i < kicks; i++)
                 {
                     if (fds[i].revents != 0)
                         DrainKick(fds[i].fd);
                 }
+                if (fds[0].revents != 0 && !ServeFrontEnd())
+                    break;
+                if (fds[1].revents != 0)
+                    _wake.Reset();
                 for (var i = kicks; i < count; i++)
                 {
                     if (fds[i].revents != 0 && owners[i] is { State: not ConnectionState.Closed } c)
@@ -174,8 +177,11 @@ internal sealed partial class DeviceCore : IDisposable
         ServeTx();
         ExpireAccepts();
         FillRx();
-        _protocol.Tx.Notify();
-        _protocol.Rx.Notify();
+        foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
+        {
+            if (queue.Notify())
+                Statistics.Calls[queue.Index]++;
+        }
     }
 
     /// <summary>Handles every message the front-end has sent; false when it closed the socket.</summary>
@@ -200,7 +206,7 @@ internal sealed partial class DeviceCore : IDisposable
         foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
         {
             if (queue.Kick is { } kick && kick.Value == fd)
-                NativeIo.Drain(kick);
+                Statistics.Kicks[queue.Index] += (long)NativeIo.Drain(kick);
         }
     }
 

@@ -23,6 +23,15 @@ internal sealed class DeviceStatistics
     /// <summary>Payload bytes from the fabric put into the guest's buffers.</summary>
     public long BytesToGuest { get; set; }
 
+    /// <summary>Times the device thread woke up (poll(2) returned).</summary>
+    public long Wakeups { get; set; }
+
+    /// <summary>Kicks taken from the guest, by queue (0 RX, 1 TX): each one a notification through QEMU.</summary>
+    public long[] Kicks { get; } = new long[2];
+
+    /// <summary>Interrupts requested of the guest (call eventfd signals), by queue (0 RX, 1 TX).</summary>
+    public long[] Calls { get; } = new long[2];
+
     /// <summary>Packets from the guest of <paramref name="op"/> (index 0: unknown operations).</summary>
     public long FromGuest(VsockOp op) => _fromGuest[Index(op)];
 
@@ -35,7 +44,7 @@ internal sealed class DeviceStatistics
 
     /// <summary>One line for the log.</summary>
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
-        $"{Connections} connection(s), {BytesToFabric} bytes guest→fabric, {BytesToGuest} bytes fabric→guest, {Resets} reset(s) for broken rules or failures, {DroppedResets} RST(s) dropped");
+        $"{Connections} connection(s), {BytesToFabric} bytes guest→fabric, {BytesToGuest} bytes fabric→guest, {Resets} reset(s) for broken rules or failures, {DroppedResets} RST(s) dropped; {Wakeups} wake-ups, kicks RX {Kicks[0]} TX {Kicks[1]}, interrupts RX {Calls[0]} TX {Calls[1]}, packets from the guest {_fromGuest.Sum()}, to the guest {_toGuest.Sum()}");
 
     private static int Index(VsockOp op) => op is >= VsockOp.Request and <= VsockOp.CreditRequest ? (int)op : 0;
 }

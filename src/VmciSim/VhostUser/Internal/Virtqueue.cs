@@ -210,17 +210,22 @@ internal sealed unsafe class Virtqueue : IDisposable
         _unsignalled++;
     }
 
-    /// <summary>Signals the call eventfd if buffers were returned since the last call and the driver wants interrupts.</summary>
-    public void Notify()
+    /// <summary>
+    /// Signals the call eventfd if buffers were returned since the last call and the driver wants interrupts; true
+    /// when it signalled.
+    /// </summary>
+    public bool Notify()
     {
         if (_unsignalled == 0 || _avail == null)
-            return;
+            return false;
         _unsignalled = 0;
         // The used index store must be visible before the driver's flags are read (store-load order).
         Interlocked.MemoryBarrier();
         var flags = Volatile.Read(ref *(ushort*)_avail);
-        if ((flags & VIRTQ_AVAIL_F_NO_INTERRUPT) == 0 && Call is { } call)
-            _ = NativeIo.Signal(call);
+        if ((flags & VIRTQ_AVAIL_F_NO_INTERRUPT) != 0 || Call is not { } call)
+            return false;
+        _ = NativeIo.Signal(call);
+        return true;
     }
 
     /// <summary>Closes the eventfds and forgets the rings.</summary>

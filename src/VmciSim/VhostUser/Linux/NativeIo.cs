@@ -208,16 +208,19 @@ internal static unsafe class NativeIo
         }
     }
 
-    /// <summary>Resets an eventfd to zero; true when it was signalled. Works on blocking eventfds only when signalled.</summary>
-    public static bool Drain(FileDescriptor eventFd)
+    /// <summary>
+    /// Resets an eventfd to zero; returns the count it held (how many signals since the last drain), 0 when none.
+    /// Works on blocking eventfds only when signalled.
+    /// </summary>
+    public static ulong Drain(FileDescriptor eventFd)
     {
         ulong value;
         while (true)
         {
             if (Interop.read(eventFd, &value, sizeof(ulong)) == sizeof(ulong))
-                return true;
+                return value;
             if (Interop.LastErrno != Interop.EINTR)
-                return false;
+                return 0;
         }
     }
 
