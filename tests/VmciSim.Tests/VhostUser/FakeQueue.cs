@@ -154,6 +154,19 @@ internal sealed class FakeQueue : IDisposable
         }
     }
 
+    /// <summary>Waits (up to the watchdog) for the device's next interrupt on this queue and takes it.</summary>
+    public async Task WaitInterruptAsync(CancellationToken ct)
+    {
+        var before = Interrupts;
+        var deadline = DateTime.UtcNow + Watchdog.DefaultTimeout;
+        while (TakeInterrupts() == before)
+        {
+            var left = deadline - DateTime.UtcNow;
+            Assert.True(left > TimeSpan.Zero, $"queue {Index}: the device sent no interrupt within the watchdog");
+            await Task.Run(() => NativeIo.WaitFor(Call, 1, (int)Math.Min(left.TotalMilliseconds, 200)), ct);
+        }
+    }
+
     public void Dispose()
     {
         Kick.Dispose();

@@ -58,6 +58,36 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
     }
 
     [Fact]
+    public async Task ClosingLine_TimesTheGuestsAnswerToAnInterrupt()
+    {
+        var link = await GuestToHost.ConnectAsync(Fabric);
+        await using (link)
+        {
+            var (guest, _, host) = link;
+            // A slow guest: it answers each TX interrupt with its next packet (a kick) only after this long.
+            var slow = TimeSpan.FromMilliseconds(40);
+            guest.Tx.TakeInterrupts();
+            for (var i = 0; i < 4; i++)
+            {
+                guest.Send(VsockOp.ReadWrite, 40000, host, "x"u8);
+                await guest.Tx.WaitInterruptAsync(Ct);
+                await Task.Delay(slow, Ct);
+            }
+
+            guest.FrontEnd.Close();
+            await guest.Run.WaitAsync(Ct); // the session is over: the device's figures are final
+
+            var statistics = guest.Device.Core!.Statistics;
+            var turnaround = statistics.GuestTurnaround;
+            Assert.True(turnaround.Count >= 3, $"{turnaround.Count} answers timed");
+            // Three of the answers took at least `slow`; at most two others (the handshake's) were quick.
+            Assert.True(turnaround.Percentile(0.5) >= slow, turnaround.Summary());
+            Assert.True(statistics.DeviceWork.Count > 0);
+            Assert.Contains(guest.Log, l => l.Contains($"the guest's kick after an interrupt: {turnaround.Summary()}", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public async Task HostNotReading_GuestDataWaitsInTheDevice_ThenArrivesWhole()
     {
         await using var link = await GuestToHost.ConnectAsync(Fabric);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Vmci.Sim.VhostUser.Linux;
+using Stopwatch = System.Diagnostics.Stopwatch;
 
 namespace Vmci.Sim.VhostUser.Internal;
 
@@ -32,6 +33,9 @@ internal sealed partial class DeviceCore : IDisposable
     private readonly Thread _thread;
     private int _finished;
     private volatile bool _stopping;
+
+    /// <summary>When the first interrupt the guest has not answered with a kick yet was signalled (0: none).</summary>
+    private long _unansweredCall;
 
     /// <param name="frontEnd">The connected vhost-user socket; owned (closed at the end) by the device.</param>
     /// <param name="name">The socket path or another name, for messages.</param>
@@ -118,6 +122,7 @@ internal sealed partial class DeviceCore : IDisposable
                 var ready = NativeIo.Poll(fds.AsSpan(0, count), NextTimeout());
                 if (ready < 0)
                     throw DeviceErrors.FrontEndSystem(-ready, _channel.Name, "poll failed");
+                var woke = Stopwatch.GetTimestamp();
                 Statistics.Wakeups++;
                 // Kicks first: a kick the guest gave before the front-end closed is counted, and the kick descriptors
                 // polled are still the queues' own (the front-end's messages may replace them).
@@ -137,6 +142,7 @@ internal sealed partial class DeviceCore : IDisposable
                     owners[i] = null;
                 }
                 Pump();
+                Statistics.DeviceWork.AddSince(woke);
             }
         }
         catch (VmciException e)
@@ -179,8 +185,11 @@ internal sealed partial class DeviceCore : IDisposable
         FillRx();
         foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
         {
-            if (queue.Notify())
-                Statistics.Calls[queue.Index]++;
+            if (!queue.Notify())
+                continue;
+            Statistics.Calls[queue.Index]++;
+            if (_unansweredCall == 0)
+                _unansweredCall = Stopwatch.GetTimestamp();
         }
     }
 
@@ -205,8 +214,15 @@ internal sealed partial class DeviceCore : IDisposable
     {
         foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
         {
-            if (queue.Kick is { } kick && kick.Value == fd)
-                Statistics.Kicks[queue.Index] += (long)NativeIo.Drain(kick);
+            if (queue.Kick is not { } kick || kick.Value != fd)
+                continue;
+            var kicks = (long)NativeIo.Drain(kick);
+            Statistics.Kicks[queue.Index] += kicks;
+            if (kicks > 0 && _unansweredCall != 0)
+            {
+                Statistics.GuestTurnaround.AddSince(_unansweredCall);
+                _unansweredCall = 0;
+            }
         }
     }
 

@@ -32,6 +32,15 @@ internal sealed class DeviceStatistics
     /// <summary>Interrupts requested of the guest (call eventfd signals), by queue (0 RX, 1 TX).</summary>
     public long[] Calls { get; } = new long[2];
 
+    /// <summary>
+    /// From the first interrupt the guest had not answered yet to the next kick the device took: how long the guest
+    /// (its vCPUs, its driver, QEMU in between) takes to act on what the device told it.
+    /// </summary>
+    public DurationSample GuestTurnaround { get; } = new();
+
+    /// <summary>From each wake-up of the device thread to the end of its work: how long the device holds things up.</summary>
+    public DurationSample DeviceWork { get; } = new();
+
     /// <summary>Packets from the guest of <paramref name="op"/> (index 0: unknown operations).</summary>
     public long FromGuest(VsockOp op) => _fromGuest[Index(op)];
 
@@ -44,7 +53,7 @@ internal sealed class DeviceStatistics
 
     /// <summary>One line for the log.</summary>
     public string Summary() => string.Create(CultureInfo.InvariantCulture,
-        $"{Connections} connection(s), {BytesToFabric} bytes guest→fabric, {BytesToGuest} bytes fabric→guest, {Resets} reset(s) for broken rules or failures, {DroppedResets} RST(s) dropped; {Wakeups} wake-ups, kicks RX {Kicks[0]} TX {Kicks[1]}, interrupts RX {Calls[0]} TX {Calls[1]}, packets from the guest {_fromGuest.Sum()}, to the guest {_toGuest.Sum()}");
+        $"{Connections} connection(s), {BytesToFabric} bytes guest→fabric, {BytesToGuest} bytes fabric→guest, {Resets} reset(s) for broken rules or failures, {DroppedResets} RST(s) dropped; {Wakeups} wake-ups, kicks RX {Kicks[0]} TX {Kicks[1]}, interrupts RX {Calls[0]} TX {Calls[1]}, packets from the guest {_fromGuest.Sum()}, to the guest {_toGuest.Sum()}; the guest's kick after an interrupt: {GuestTurnaround.Summary()}; the device's work per wake-up: {DeviceWork.Summary()}");
 
     private static int Index(VsockOp op) => op is >= VsockOp.Request and <= VsockOp.CreditRequest ? (int)op : 0;
 }
