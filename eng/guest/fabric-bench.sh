@@ -10,9 +10,9 @@
 # With --pair: boots two guests (CIDs 3 and 4, one device each) and moves SIZE MiB from guest 3 to guest 4, ROUNDS
 # times (guest → guest through the fabric).
 # Every rate is timed at the receiving side, from the first byte to the end of stream (guest → host: on the host,
-# behind `vmci cat`), so no process start-up is in it. Prints one line per measurement, the medians, the device / loopback ratio of each round
-# (the two transfers of a round run back to back, so a slow spell of the TCG guest touches both), the device's hand-offs
-# with the guest per MiB (its closing line), and where the host's CPU went during each transfer (eng/guest/host-cpu.py:
+# behind `vmci cat`), so no process start-up is in it. Prints one line per measurement, the medians, the device /
+# loopback ratio of each round (the two transfers of a round run back to back, so a slow spell of the TCG guest touches
+# both), the device's hand-offs with the guest per MiB and the timings of both sides (its closing line), and where the host's CPU went during each transfer (eng/guest/host-cpu.py:
 # the guest's vCPUs, QEMU's other threads, the device, vmci cat).
 #
 #   eng/guest/fabric-bench.sh [--pair] [--tool socat|python] [VMCI] [SIZE_MIB] [ROUNDS]  (defaults: artifacts/vmci/vmci, 256, 3)
@@ -106,7 +106,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : int((v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# median [FORMAT]: the median of the numbers on stdin, printed with FORMAT (default %d).
+median() { sort -n | awk -v fmt="${1:-%d}" '{ v[NR] = $1 } END { printf fmt "\n", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 if ((pair)); then
   GUEST_EXTRA_MODULES=vsock_diag GUEST_OUT="$out/b" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
@@ -163,7 +164,7 @@ ratio() {
 }
 for what in guest→host host→guest; do
   mapfile -t ratios < <(ratio "$what")
-  echo "$what / loopback, per round: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2) }')"
+  echo "$what / loopback, per round: ${ratios[*]}; median $(printf '%s\n' "${ratios[@]}" | median %.2f)"
 done
 # The device's hand-offs with the guest (its closing line), per MiB it carried either way.
 tr -d '\r' <"$out/guest/vhost.log" | awk '/ kicks RX / {

@@ -140,29 +140,29 @@ internal sealed class FakeQueue : IDisposable
     }
 
     /// <summary>Waits (on the call eventfd, up to the watchdog) until the device has returned a buffer not yet taken.</summary>
-    public async Task WaitUsedAsync(CancellationToken ct)
+    public Task WaitUsedAsync(CancellationToken ct) => WaitCallAsync(() =>
+    {
+        TakeInterrupts();
+        return UsedIndex != _lastUsed;
+    }, "returned no buffer", ct);
+
+    /// <summary>Waits (up to the watchdog) for the device's next interrupt on this queue and takes it.</summary>
+    public Task WaitInterruptAsync(CancellationToken ct)
+    {
+        var before = Interrupts;
+        return WaitCallAsync(() => TakeInterrupts() != before, "sent no interrupt", ct);
+    }
+
+    /// <summary>Until <paramref name="done"/>, waits on the call eventfd (the device's event) up to the watchdog.</summary>
+    private async Task WaitCallAsync(Func<bool> done, string failure, CancellationToken ct)
     {
         var deadline = DateTime.UtcNow + Watchdog.DefaultTimeout;
-        while (UsedIndex == _lastUsed)
+        while (!done())
         {
             ct.ThrowIfCancellationRequested();
             var left = deadline - DateTime.UtcNow;
-            Assert.True(left > TimeSpan.Zero, $"queue {Index}: the device returned no buffer within the watchdog");
-            // The call eventfd is the event; poll it on a pool thread (bounded slices keep cancellation responsive).
-            await Task.Run(() => NativeIo.WaitFor(Call, 1, (int)Math.Min(left.TotalMilliseconds, 200)), ct);
-            TakeInterrupts();
-        }
-    }
-
-    /// <summary>Waits (up to the watchdog) for the device's next interrupt on this queue and takes it.</summary>
-    public async Task WaitInterruptAsync(CancellationToken ct)
-    {
-        var before = Interrupts;
-        var deadline = DateTime.UtcNow + Watchdog.DefaultTimeout;
-        while (TakeInterrupts() == before)
-        {
-            var left = deadline - DateTime.UtcNow;
-            Assert.True(left > TimeSpan.Zero, $"queue {Index}: the device sent no interrupt within the watchdog");
+            Assert.True(left > TimeSpan.Zero, $"queue {Index}: the device {failure} within the watchdog");
+            // Poll the eventfd on a pool thread (bounded slices keep cancellation responsive).
             await Task.Run(() => NativeIo.WaitFor(Call, 1, (int)Math.Min(left.TotalMilliseconds, 200)), ct);
         }
     }
