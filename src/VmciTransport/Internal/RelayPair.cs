@@ -17,7 +17,7 @@ namespace Vmci.Transport.Internal;
 /// A burst — <see cref="SpliceAfter"/> reads in a row that fill the chunk — of a handed-over socket continues in the
 /// kernel (<see cref="SpliceBurst"/>) until the source has nothing more for now; then the direction waits as before.
 /// Splicing needs a source that can wait with a zero-byte read (TCP or Unix; not vsock, see above). Measured at 1 MiB
-/// messages: CPU per message 1.42-1.51x NetMQ tcp instead of 1.67-1.86x, throughput 0.66-0.72x instead of 0.59-0.63x
+/// messages: CPU per message 1.44-1.70x NetMQ tcp instead of 1.67-1.86x, throughput 0.64-0.70x instead of 0.59-0.63x
 /// (docs/performance.md); splicing shorter bursts made 64 KiB messages dearer, so they are copied as before.
 /// </para>
 /// </summary>
