@@ -37,7 +37,6 @@ internal sealed class RelayPair : IDisposable
     private readonly Action<RelayPair> _onClosed;
     private readonly Socket? _vsockSocket;
     private readonly IVsockTrafficGate? _gate;
-    private readonly string _endpoint;
     private bool _spliceUp;
     private bool _spliceDown;
     private long _fromPeer;
@@ -54,7 +53,6 @@ internal sealed class RelayPair : IDisposable
         Vsock = vsock;
         _vsock = vsock;
         _onClosed = onClosed;
-        _endpoint = vsock.RemoteAddress.ToString();
         if (takeSocket && vsock is IVsockDetachable detachable && detachable.TryDetachSocket(out var socket))
         {
             _vsock = new SocketConnection(vsock, socket);
@@ -220,7 +218,7 @@ internal sealed class RelayPair : IDisposable
 
     /// <summary>Splices a burst from <paramref name="from"/> to <paramref name="to"/>, counting it (and bytes from the peer).</summary>
     private Task<SpliceBurst.Result> SpliceAsync(Socket from, Socket to, bool fromPeer) =>
-        new SpliceBurst(from, to, _gate, received: fromPeer, _endpoint, moved =>
+        new SpliceBurst(from, to, _gate, received: fromPeer, Vsock.RemoteAddress.ToString(), moved =>
         {
             Interlocked.Add(ref _spliced, moved);
             if (fromPeer)
