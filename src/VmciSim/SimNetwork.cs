@@ -299,6 +299,8 @@ public sealed class SimNetwork : IVsockNetwork
             return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"nobody listens on port {remote.Port} of CID {remote.Cid} (a stale socket file)", e);
         if (e.SocketErrorCode is SocketError.WouldBlock or SocketError.TryAgain)
             return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"the backlog of port {remote.Port} of CID {remote.Cid} is full", e);
+        if (e.SocketErrorCode is SocketError.Shutdown) // EPIPE: the listening socket closed with this connection in its backlog
+            return VmciError.Create(Errno.ECONNRESET, VmciOperation.Connect, endpoint, $"the listener on port {remote.Port} of CID {remote.Cid} closed before answering", e);
         if (!_layout.MachineExists(machine))
             return VmciError.Create(Errno.ENODEV, VmciOperation.Connect, endpoint, $"no machine has CID {machine} in fabric {_layout.Root}", e);
         if (e.SocketErrorCode is SocketError.AddressNotAvailable or SocketError.ConnectionReset)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Sockets;
 using Vmci;
 using Vmci.Sim;
@@ -138,6 +139,52 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
 
         await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token)));
+    }
+
+    [Fact]
+    public async Task Connect_ListenerClosesWhileTheRequestWaits_ThrowsEconnreset()
+    {
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        var silent = SilentListener(5, 7000);
+        var connect = host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token).AsTask();
+
+        silent.Dispose(); // the request sits unread in the backlog: the kernel resets the connection
+
+        await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(connect));
+    }
+
+    /// <summary>
+    /// A listener that closes as a connection arrives, racing the connector's request: whichever of EPIPE (closed
+    /// before the request was written) or a reset (after) the Unix socket reports, the connect reports what the
+    /// kernel's vsock does when a listener goes away, ECONNRESET (seen in CI as EPIPE from AgentServerTests).
+    /// </summary>
+    [Fact]
+    public async Task Connect_ListenerClosesAsTheConnectionArrives_ThrowsEconnresetWhateverTheRace()
+    {
+        var host = Fabric.Machine(2);
+        Fabric.Machine(5);
+        for (var round = 0; round < 200; round++)
+        {
+            var silent = SilentListener(5, 7000);
+            var closer = Task.Run(() =>
+            {
+                silent.Poll(-1, SelectMode.SelectRead);
+                silent.Dispose();
+            }, Watchdog.Token);
+
+            await VmciAssert.ThrowsAsync(Errno.ECONNRESET, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), null, Watchdog.Token)));
+            await Watchdog.Guard(closer);
+            File.Delete(Path.Combine(Fabric.Directory, "5", "7000"));
+        }
+    }
+
+    private Socket SilentListener(uint cid, uint port)
+    {
+        var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        silent.Bind(new UnixDomainSocketEndPoint(Path.Combine(Fabric.Directory, cid.ToString(CultureInfo.InvariantCulture), port.ToString(CultureInfo.InvariantCulture))));
+        silent.Listen(8);
+        return silent;
     }
 
     [Fact]
