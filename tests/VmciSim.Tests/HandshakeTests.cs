@@ -1,6 +1,7 @@
 using System.Net.Sockets;
 using System.Text;
 using Vmci;
+using Vmci.Sim;
 using Vmci.Sim.Internal;
 using Vmci.TestKit;
 
@@ -108,6 +109,52 @@ public sealed class HandshakeTests() : FabricTestBase(TestContext.Current.Cancel
 
         var n = await Watchdog.Guard(slow.ReceiveAsync(new byte[16], SocketFlags.None, Watchdog.Token));
         Assert.Equal(0, n);
+    }
+
+    /// <summary>
+    /// A connector that leaves after its request has passed the checks, before the answer (the listener's reply fails with
+    /// EPIPE), must not keep its place in the backlog: with a backlog of 0 (one place), one such leak refused every later
+    /// connect.
+    /// </summary>
+    [Fact]
+    public async Task Listener_ConnectorLeavesBeforeTheAnswer_FreesItsPlaceInTheBacklog()
+    {
+        var host = Fabric.Machine(2);
+        using var listener = Fabric.Machine(5).Listen(new VsockAddress(VmciCid.Any, VmciPort.Any), backlog: 0);
+        var port = listener.LocalAddress.Port;
+        Socket? leaver = null;
+        ((SimListener)listener).Admit = () =>
+        {
+            Interlocked.Exchange(ref leaver, null)?.Dispose(); // the leaver goes just before its answer
+            return true;
+        };
+        for (var round = 0; round < 4; round++)
+        {
+            var raw = Fabric.ConnectRaw(5, port, boundIn: 2);
+            Volatile.Write(ref leaver, raw);
+            await raw.SendAsync(Handshake.FormatRequest(new VsockAddress(2, 4_000_000_000 + (uint)round), new VsockAddress(5, port)), SocketFlags.None, Watchdog.Token);
+            Watchdog.Until(() => Volatile.Read(ref leaver) is null, $"round {round}: the leaver's request to pass the listener's checks");
+
+            // Refused only while the leaver's failed answer is being undone; accepted after.
+            IVsockConnection? client = null;
+            Watchdog.Until(() => (client = TryConnect(host, new VsockAddress(5, port))) is not null, $"round {round}: a connect to be accepted after the leaver left");
+            using (client)
+            using (await Watchdog.Guard(listener.AcceptAsync(Watchdog.Token)))
+            {
+            }
+        }
+    }
+
+    private IVsockConnection? TryConnect(SimNetwork network, VsockAddress target)
+    {
+        try
+        {
+            return network.ConnectAsync(target, null, Watchdog.Token).AsTask().GetAwaiter().GetResult();
+        }
+        catch (VmciException e) when (e.Errno == Errno.ECONNRESET)
+        {
+            return null;
+        }
     }
 
     [Fact]

@@ -263,7 +263,15 @@ internal sealed class SimListener : IVsockListener, IVsockAdmission, IFaultTarge
             return false;
         }
         // Answer before queueing, so that nothing the accepting side sends can overtake the reply.
-        client.Send(Accepted, SocketFlags.None);
+        try
+        {
+            client.Send(Accepted, SocketFlags.None);
+        }
+        catch (SocketException)
+        {
+            Interlocked.Decrement(ref _queued); // the connector left before its answer (EPIPE): its place in the backlog is free
+            return false;
+        }
         var peer = source;
         var connection = new SimConnection(client, request.Destination, request.Source, _options.Clone(), _faults, machine, peer, accepted: true);
         if (_queue.Writer.TryWrite(connection))
