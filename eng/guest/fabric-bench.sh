@@ -6,7 +6,8 @@
 #   host → guest      `vmci cat` on the fabric (CID 2) → the device → the guest's sink
 #   loopback          sender → sink through CID 1 (vsock_loopback), both in the guest
 # The guest's endpoints: socat (-b 131072, from /dev/zero, the sink behind a pipe; the default) or, with --tool python,
-# eng/guest/vsock-stream.py (1 MiB buffers, no /dev/zero, no pipe: less guest CPU per byte).
+# eng/guest/vsock-stream.py (1 MiB buffers, no /dev/zero, no pipe: less guest CPU per byte); --window BYTES gives its
+# sockets that SO_VM_SOCKETS_BUFFER_SIZE instead of the kernel's 256 KiB (the most a Linux guest keeps in flight).
 # With --pair: boots two guests (CIDs 3 and 4, one device each) and moves SIZE MiB from guest 3 to guest 4, ROUNDS
 # times (guest → guest through the fabric).
 # Every rate is timed at the receiving side, from the first byte to the end of stream (guest → host: on the host,
@@ -15,12 +16,12 @@
 # both), the device's hand-offs with the guest per MiB and the timings of both sides (its closing line), and where the host's CPU went during each transfer (eng/guest/host-cpu.py:
 # the guest's vCPUs, QEMU's other threads, the device, vmci cat).
 #
-#   eng/guest/fabric-bench.sh [--pair] [--tool socat|python] [VMCI] [SIZE_MIB] [ROUNDS]  (defaults: artifacts/vmci/vmci, 256, 3)
-#   eng/guest/fabric-bench.sh guest|pair-a|pair-b RUN SIZE_MIB ROUNDS TOOL  (the guest halves; run by the first form)
+#   eng/guest/fabric-bench.sh [--pair] [--tool socat|python] [--window BYTES] [VMCI] [SIZE_MIB] [ROUNDS]  (defaults: artifacts/vmci/vmci, 256, 3)
+#   eng/guest/fabric-bench.sh guest|pair-a|pair-b RUN SIZE_MIB ROUNDS TOOL [WINDOW]  (the guest halves; run by the first form)
 set -euo pipefail
 
 if [[ "${1:-}" == guest || "${1:-}" == pair-a || "${1:-}" == pair-b ]]; then
-  role="$1" run="$2" size=$(( $3 * 1048576 )) rounds="$4" tool="${5:-socat}"
+  role="$1" run="$2" size=$(( $3 * 1048576 )) rounds="$4" tool="${5:-socat}" window="${6:-}"
   out="${VMCI_GUEST_OUT:?}"
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)"
   now() { date +%s%N; }
@@ -30,7 +31,7 @@ if [[ "${1:-}" == guest || "${1:-}" == pair-a || "${1:-}" == pair-b ]]; then
   # sink PORT NAME: listens, times from the first byte to the end of stream, writes NAME's rate.
   sink() {
     if [[ "$tool" == python ]]; then
-      python3 "$here/vsock-stream.py" sink "$1" "$out/$2"
+      python3 "$here/vsock-stream.py" sink "$1" "$out/$2" ${window:+"$window"}
       return
     fi
     socat -u -b 131072 "VSOCK-LISTEN:$1" STDOUT | { head -c 1 >/dev/null; s=$(now); n=$(wc -c); e=$(now); rate "$n" "$s" "$e" >"$out/$2"; }
@@ -38,7 +39,7 @@ if [[ "${1:-}" == guest || "${1:-}" == pair-a || "${1:-}" == pair-b ]]; then
   # send_to CID PORT: sends SIZE bytes.
   send_to() {
     if [[ "$tool" == python ]]; then
-      python3 "$here/vsock-stream.py" send "$1" "$2" "$size"
+      python3 "$here/vsock-stream.py" send "$1" "$2" "$size" ${window:+"$window"}
     else
       socat -u -b 131072 "OPEN:/dev/zero,readbytes=$size" "VSOCK-CONNECT:$1:$2"
     fi
@@ -85,13 +86,22 @@ fi
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd -P)"
 pair=0
 tool=socat
+window=
 while [[ "${1:-}" == --* ]]; do
   case "$1" in
     --pair) pair=1; shift ;;
     --tool) [[ "${2:-}" == socat || "${2:-}" == python ]] || { echo "fabric-bench: --tool takes socat or python" >&2; exit 2; }; tool="$2"; shift 2 ;;
+    --window)
+      if ! [[ "${2:-}" =~ ^[1-9][0-9]{3,9}$ ]] || (($2 < 4096 || $2 > 1073741824)); then
+        echo "fabric-bench: --window takes a byte count from 4096 to 1073741824" >&2
+        exit 2
+      fi
+      window="$2"
+      shift 2 ;;
     *) echo "fabric-bench: unknown option $1" >&2; exit 2 ;;
   esac
 done
+[[ -z "$window" || "$tool" == python ]] || { echo "fabric-bench: --window needs --tool python" >&2; exit 2; }
 vmci="$(realpath "${1:-$repo/artifacts/vmci/vmci}")"
 size_mib="${2:-256}"
 rounds="${3:-3}"
@@ -102,6 +112,9 @@ pids=()
 # shellcheck disable=SC2317 # called by the trap
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # A host sink still waiting for a guest that failed early is not in pids (it runs inside a pipeline): anything on
+  # this run's fabric goes.
+  pkill -TERM -f -- "--fabric $fabric " 2>/dev/null || true
   rm -rf "$fabric"
 }
 trap cleanup EXIT
@@ -111,10 +124,10 @@ median() { sort -n | awk -v fmt="${1:-%d}" '{ v[NR] = $1 } END { printf fmt "\n"
 
 if ((pair)); then
   GUEST_EXTRA_MODULES=vsock_diag GUEST_OUT="$out/b" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
-    "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 4 "$repo/eng/guest/fabric-bench.sh" pair-b "$out" "$size_mib" "$rounds" "$tool" >"$out/b.log" 2>&1 &
+    "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 4 "$repo/eng/guest/fabric-bench.sh" pair-b "$out" "$size_mib" "$rounds" "$tool" "$window" >"$out/b.log" 2>&1 &
   pids+=($!)
   GUEST_OUT="$out/a" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
-    "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" pair-a "$out" "$size_mib" "$rounds" "$tool" >"$out/a.log" 2>&1
+    "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" pair-a "$out" "$size_mib" "$rounds" "$tool" "$window" >"$out/a.log" 2>&1
   wait "${pids[-1]}"
   tr -d '\r' <"$out/b.log" | grep '^guest→guest round' | tee "$out/run.log"
   kbs="$(sed 's/.*: \([0-9]*\) KB\/s/\1/' "$out/run.log" | median)"
@@ -151,7 +164,7 @@ pids+=("$sampler")
 ) &
 pids+=($!)
 GUEST_EXTRA_MODULES="vsock_loopback vsock_diag" GUEST_OUT="$out/guest" GUEST_TIMEOUT=1800 VMCI_TOOL="$vmci" \
-  "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" guest "$out" "$size_mib" "$rounds" "$tool" |
+  "$repo/eng/guest-run.sh" --fabric "$fabric" --cid 3 "$repo/eng/guest/fabric-bench.sh" guest "$out" "$size_mib" "$rounds" "$tool" "$window" |
   tr -d '\r' | tee "$out/run.log" | grep -E '^(guest→host|host→guest|loopback) round'
 for what in guest→host host→guest loopback; do
   kbs="$(grep "^$what round" "$out/run.log" | sed 's/.*: \([0-9]*\) KB\/s/\1/' | median)"
