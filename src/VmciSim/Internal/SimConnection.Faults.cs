@@ -91,7 +91,7 @@ internal sealed partial class SimConnection : IFaultTarget
                 delay += bytes * 1000.0 / rate;
             if (delay >= 1)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
+                await Delay.AtLeastAsync(TimeSpan.FromMilliseconds(delay), cancellationToken).ConfigureAwait(false);
                 // Bytes that arrive while the pair is stalled are held back (in flight) until it moves again.
                 await _faults.WaitWhileStalledAsync(_machine, _peerMachine, _service, this, cancellationToken).ConfigureAwait(false);
             }

@@ -1,5 +1,6 @@
 using System.Runtime.Versioning;
 using Vmci;
+using Vmci.Sim.Internal;
 using Vmci.Sim.VhostUser.Internal;
 using Vmci.TestKit;
 
@@ -71,7 +72,7 @@ public sealed class VsockStreamTests() : FabricTestBase(TestContext.Current.Canc
             {
                 guest.Send(VsockOp.ReadWrite, 40000, host, "x"u8);
                 await guest.Tx.WaitInterruptAsync(Ct);
-                await Task.Delay(slow, Ct);
+                await Delay.AtLeastAsync(slow, Ct); // a plain timer may end a few milliseconds early
             }
 
             guest.FrontEnd.Close();

@@ -185,11 +185,14 @@ internal sealed partial class DeviceCore : IDisposable
         FillRx();
         foreach (var queue in (ReadOnlySpan<Virtqueue>)[_protocol.Rx, _protocol.Tx])
         {
+            // Read before the interrupt is signalled: the guest may answer before this thread runs again, and its answer
+            // must never be timed shorter than it took.
+            var signalled = Stopwatch.GetTimestamp();
             if (!queue.Notify())
                 continue;
             Statistics.Calls[queue.Index]++;
             if (_unansweredCall == 0)
-                _unansweredCall = Stopwatch.GetTimestamp();
+                _unansweredCall = signalled;
         }
     }
 
