@@ -132,10 +132,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
     {
         var host = Fabric.Machine(2);
         Fabric.Machine(5);
-        var path = Path.Combine(Fabric.Directory, "5", "7000");
-        using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        silent.Bind(new UnixDomainSocketEndPoint(path));
-        silent.Listen(8);
+        using var silent = SilentListener(5, 7000);
         var options = new VsockOptions { ConnectTimeout = TimeSpan.FromMilliseconds(100) };
 
         await VmciAssert.ThrowsAsync(Errno.ETIMEDOUT, () => Watchdog.Guard(host.ConnectAsync(new VsockAddress(5, 7000), options, Watchdog.Token)));
@@ -179,6 +176,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
         }
     }
 
+    /// <summary>A Unix socket listening at the file of (<paramref name="cid"/>, <paramref name="port"/>) that never answers a request.</summary>
     private Socket SilentListener(uint cid, uint port)
     {
         var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
@@ -192,10 +190,7 @@ public sealed class ConnectTests() : FabricTestBase(TestContext.Current.Cancella
     {
         var host = Fabric.Machine(2);
         Fabric.Machine(5);
-        var path = Path.Combine(Fabric.Directory, "5", "7000");
-        using var silent = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        silent.Bind(new UnixDomainSocketEndPoint(path));
-        silent.Listen(8);
+        using var silent = SilentListener(5, 7000);
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Watchdog.Token);
         var connect = host.ConnectAsync(new VsockAddress(5, 7000), null, cts.Token).AsTask();
 
